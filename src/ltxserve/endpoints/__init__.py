@@ -1,0 +1,1 @@
+"""The endpoint catalogue: fal endpoint ids, their schemas, and their engine requests."""

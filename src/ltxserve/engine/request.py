@@ -1,0 +1,120 @@
+"""The engine's contract: plain, serialisable data in and out (no torch here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+Mode = Literal["text_to_video", "audio_to_video", "text_to_audio"]
+SchedulerName = Literal["ltx2", "linear_quadratic", "beta", "distilled"]
+Acceleration = Literal["none", "regular", "high", "full"]
+LoraTarget = Literal["both", "video", "audio"]
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """Per-modality guidance scales; the neutral values make a pass a no-op."""
+
+    cfg: float = 1.0
+    stg: float = 0.0
+    rescale: float = 0.0
+    modality: float = 1.0
+
+    @property
+    def needs_negative(self) -> bool:
+        return self.cfg != 1.0
+
+    @property
+    def needs_perturbed(self) -> bool:
+        return self.stg != 0.0
+
+    @property
+    def needs_isolated(self) -> bool:
+        return self.modality != 1.0
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    """One adapter: a local safetensors path, its strength and which stream it touches."""
+
+    path: str
+    scale: float = 1.0
+    target: LoraTarget = "both"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """A decoded RGB image, (H, W, 3) uint8, already fitted to the target size."""
+
+    pixels: np.ndarray
+    strength: float = 1.0
+
+
+@dataclass(frozen=True)
+class AudioInput:
+    """A decoded waveform, (channels, samples) float32 in [-1, 1]."""
+
+    waveform: np.ndarray
+    sample_rate: int
+    strength: float = 1.0
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    """Everything one generation needs; built by `endpoints/` from a validated input."""
+
+    mode: Mode
+    prompt: str
+    negative_prompt: str = ""
+    width: int = 768
+    height: int = 512
+    num_frames: int = 121
+    fps: float = 24.0
+    num_inference_steps: int = 15
+    scheduler: SchedulerName = "ltx2"
+    video_guidance: Guidance = field(default_factory=Guidance)
+    audio_guidance: Guidance = field(default_factory=Guidance)
+    stg_blocks: tuple[int, ...] = (28,)
+    seed: int | None = None
+    generate_audio: bool = True
+    audio: AudioInput | None = None
+    image: ImageInput | None = None
+    end_image: ImageInput | None = None
+    use_multiscale: bool = False
+    # The distilled LoRA's strength in stage 1 and in the refine stage (0 disables it for that pass).
+    distill_lora_scales: tuple[float, float] = (0.0, 0.0)
+    loras: tuple[LoraSpec, ...] = ()
+    use_restart_sampling: bool = False
+    gradient_estimation_gamma: float = 0.0
+    acceleration: Acceleration = "none"
+    enable_prompt_expansion: bool = False
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What the engine hands back: raw media plus the values actually used."""
+
+    frames: np.ndarray | None  # (F, H, W, 3) uint8, None for text-to-audio
+    waveform: np.ndarray | None  # (channels, samples) float32, None when no audio
+    sample_rate: int
+    fps: float
+    seed: int
+    prompt: str
+    width: int
+    height: int
+    num_frames: int
+
+
+class ProgressCallback(Protocol):
+    def __call__(self, stage: str, step: int, total: int) -> None: ...
+
+
+class CancelCheck(Protocol):
+    def __call__(self) -> bool: ...
+
+
+class GenerationCancelled(Exception):
+    """Raised between denoising steps when `should_cancel()` turns true."""

@@ -1,0 +1,1 @@
+"""ltxserve.files."""
