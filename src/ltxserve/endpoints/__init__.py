@@ -1,1 +1,22 @@
 """The endpoint catalogue: fal endpoint ids, their schemas, and their engine requests."""
+
+from __future__ import annotations
+
+from ltxserve.endpoints.ltx22b import LTX22B_ENDPOINTS
+from ltxserve.endpoints.quality import QUALITY_ENDPOINTS
+from ltxserve.endpoints.registry import Endpoint, PlanError, ResolvedMedia, UnknownEndpointError
+
+ENDPOINTS: dict[str, Endpoint] = {
+    endpoint.endpoint_id: endpoint for endpoint in QUALITY_ENDPOINTS + LTX22B_ENDPOINTS
+}
+
+
+def get_endpoint(endpoint_id: str) -> Endpoint:
+    """The served endpoint with this fal id; `UnknownEndpointError` (a KeyError) otherwise."""
+    try:
+        return ENDPOINTS[endpoint_id]
+    except KeyError:
+        raise UnknownEndpointError(endpoint_id) from None
+
+
+__all__ = ["ENDPOINTS", "Endpoint", "PlanError", "ResolvedMedia", "UnknownEndpointError", "get_endpoint"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
 from ltxserve.engine.request import EngineRequest
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,41 @@ class Endpoint:
     # Input fields holding file URLs to fetch before planning ("loras" means each `loras[i].path`).
     file_fields: tuple[str, ...]
     plan: Callable[[BaseModel, ResolvedMedia], EngineRequest]
+
+
+class UnknownEndpointError(KeyError):
+    """An endpoint id this server does not serve."""
+
+    def __init__(self, endpoint_id: str) -> None:
+        super().__init__(endpoint_id)
+        self.endpoint_id = endpoint_id
+
+    def __str__(self) -> str:
+        return f"unknown endpoint {self.endpoint_id!r}"
+
+
+class PlanError(ValueError):
+    """A validated input that cannot be planned (a file missing or unusable); `loc` names the field."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str, error_type: str = "value_error") -> None:
+        super().__init__(msg)
+        self.loc = loc
+        self.msg = msg
+        self.error_type = error_type
+
+    def detail(self) -> dict[str, object]:
+        """One fal-shaped validation item (`{"loc": ["body", ...], "msg", "type"}`)."""
+        return {"loc": ["body", *self.loc], "msg": self.msg, "type": self.error_type}
+
+
+def typed_plan(
+    model: type[M], plan: Callable[[M, ResolvedMedia], EngineRequest]
+) -> Callable[[BaseModel, ResolvedMedia], EngineRequest]:
+    """Adapt a plan written for one input model to the catalogue's `Endpoint.plan` signature."""
+
+    def checked(validated: BaseModel, media: ResolvedMedia) -> EngineRequest:
+        if not isinstance(validated, model):
+            raise TypeError(f"expected {model.__name__}, got {type(validated).__name__}")
+        return plan(validated, media)
+
+    return checked

@@ -91,6 +91,11 @@ class EngineRequest:
     gradient_estimation_gamma: float = 0.0
     acceleration: Acceleration = "none"
     enable_prompt_expansion: bool = False
+    # A camera-motion LoRA by name ("dolly_in", ..., "none") and its strength (22b endpoints).
+    camera_lora: str = "none"
+    camera_lora_scale: float = 1.0
+    # Prepare the input audio before it conditions generation (audio-to-video's `preprocess_audio`).
+    preprocess_audio: bool = True
 
 
 @dataclass(frozen=True)
