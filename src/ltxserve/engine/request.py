@@ -77,7 +77,8 @@ class EngineRequest:
     scheduler: SchedulerName = "ltx2"
     video_guidance: Guidance = field(default_factory=Guidance)
     audio_guidance: Guidance = field(default_factory=Guidance)
-    stg_blocks: tuple[int, ...] = (28,)
+    # Blocks whose self-attention STG skips; None: the model's own choice (block 28 of 48 for LTX-2.3).
+    stg_blocks: tuple[int, ...] | None = None
     seed: int | None = None
     generate_audio: bool = True
     audio: AudioInput | None = None

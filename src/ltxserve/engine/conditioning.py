@@ -1,0 +1,123 @@
+"""Initial token states: noise plus what the request conditions on (first image, end image, audio)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ltxserve.engine import latents as lat
+from ltxserve.engine.latents import AudioShape, TokenState, VideoShape
+from ltxserve.engine.request import AudioInput, ImageInput
+from ltxserve.engine.sampling import noise_latent
+from ltxserve.engine.vae import encode_audio, encode_video, fit_image
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    shape: VideoShape
+    pixel_height: int
+    pixel_width: int
+    num_frames: int
+    fps: float
+
+
+def video_tokens(
+    model,
+    plan: VideoPlan,
+    first_image: ImageInput | None,
+    end_image: ImageInput | None,
+    generator: torch.Generator,
+    sigma: float = 1.0,
+    start: torch.Tensor | None = None,
+) -> TokenState:
+    """Video tokens noised to `sigma` (from `start` latent tokens if given, else from zeros).
+
+    The first image replaces latent frame 0; the end image is appended as a keyframe with its own
+    positions at the last pixel frame (the reference's VideoConditionByKeyframeIndex); their tokens get
+    denoise mask 1 − strength.
+    """
+    shape = plan.shape
+    tokens = shape.tokens
+    clean = torch.zeros(1, tokens, shape.channels) if start is None else start.clone().float()
+    mask = torch.ones(1, tokens, 1)
+    coords = lat.video_coords(model.transformer, shape, plan.fps, model.coords_dtype)
+    per_frame = shape.height * shape.width
+
+    if first_image is not None:
+        image_tokens = _image_tokens(model, first_image.pixels, plan)
+        clean[:, :per_frame] = image_tokens
+        mask[:, :per_frame] = 1.0 - first_image.strength
+    if end_image is not None:
+        image_tokens = _image_tokens(model, end_image.pixels, plan)
+        clean = torch.cat([clean, image_tokens], dim=1)
+        mask = torch.cat([mask, torch.full((1, per_frame, 1), 1.0 - end_image.strength)], dim=1)
+        key_coords = lat.keyframe_coords(model.transformer, shape, plan.num_frames - 1, plan.fps, model.coords_dtype)
+        coords = torch.cat([coords, key_coords], dim=2)
+
+    noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
+    latent = noise_latent(clean, noise, mask, sigma)
+    return TokenState(latent=latent, clean=clean, mask=mask, coords=coords, generated=tokens)
+
+
+def dummy_video_tokens(model, fps: float) -> TokenState:
+    """A one-token video stream for audio-only generation (isolated, so it never reaches the audio)."""
+    shape = VideoShape(model.video_channels, 1, 1, 1)
+    zeros = torch.zeros(1, 1, shape.channels)
+    coords = lat.video_coords(model.transformer, shape, fps, model.coords_dtype)
+    return TokenState(latent=zeros, clean=zeros, mask=torch.zeros(1, 1, 1), coords=coords, generated=1)
+
+
+def audio_tokens(
+    model,
+    shape: AudioShape,
+    audio: AudioInput | None,
+    seconds: float,
+    generator: torch.Generator,
+    sigma: float = 1.0,
+    start: torch.Tensor | None = None,
+) -> TokenState:
+    """Audio tokens: noise, or the encoded input audio with mask 1 − strength (strength 1 freezes it)."""
+    mask = torch.ones(1, shape.frames, 1)
+    if start is not None:
+        clean = start.clone().float()
+    elif audio is not None:
+        latent = encode_audio(model.audio_vae, audio.waveform, audio.sample_rate, seconds, model.mel_config)
+        clean = _fit_frames(lat.pack_audio(latent), shape.frames)
+    else:
+        clean = torch.zeros(1, shape.frames, shape.channels * shape.mel_bins)
+    if audio is not None:
+        mask = torch.full_like(mask, 1.0 - audio.strength)
+    coords = lat.audio_coords(model.transformer, shape, model.coords_dtype)
+    noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
+    return TokenState(
+        latent=noise_latent(clean, noise, mask, sigma), clean=clean, mask=mask, coords=coords, generated=shape.frames
+    )
+
+
+def renoise_tokens(state: TokenState, sigma: float, generator: torch.Generator) -> TokenState:
+    """Re-noise a finished state's tokens to `sigma` for a refine stage (masked tokens stay clean)."""
+    noise = torch.randn(state.latent.shape, generator=generator, dtype=torch.float32)
+    clean = state.clean * (1.0 - state.mask) + state.latent * state.mask
+    return TokenState(
+        latent=noise_latent(clean, noise, state.mask, sigma),
+        clean=clean,
+        mask=state.mask,
+        coords=state.coords,
+        generated=state.generated,
+    )
+
+
+def _image_tokens(model, pixels: np.ndarray, plan: VideoPlan) -> torch.Tensor:
+    """Encode one conditioning image at the plan's size → (1, h·w, C) tokens."""
+    image = fit_image(pixels, plan.pixel_height, plan.pixel_width)
+    return lat.pack_video(encode_video(model.video_vae, image))
+
+
+def _fit_frames(tokens: torch.Tensor, frames: int) -> torch.Tensor:
+    """Trim or zero-pad (1, T, C) audio tokens to exactly `frames`."""
+    if tokens.shape[1] >= frames:
+        return tokens[:, :frames]
+    pad = torch.zeros(1, frames - tokens.shape[1], tokens.shape[2])
+    return torch.cat([tokens, pad], dim=1)

@@ -1,0 +1,150 @@
+"""The model contract of the sampler: `denoiser(video, audio, sigma) -> (x̂₀ video, x̂₀ audio)`.
+
+One call batches every guidance pass the step needs into a single transformer forward.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ltxserve.engine.guidance import Pass, PassPlan, combine, split_batch
+from ltxserve.engine.latents import TokenState
+from ltxserve.engine.passes import PassMasks
+from ltxserve.engine.request import Guidance
+
+# The transformer's timestep embedding expects σ scaled to [0, 1000].
+TIMESTEP_SCALE = 1000.0
+
+
+@dataclass(frozen=True)
+class TextContext:
+    """Connector outputs for one prompt: video (1, L, Dv), audio (1, L, Da), mask (1, L)."""
+
+    video: torch.Tensor
+    audio: torch.Tensor
+    mask: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What stays fixed across the steps of one stage."""
+
+    positive: TextContext
+    negative: TextContext | None
+    video_guidance: Guidance
+    audio_guidance: Guidance
+    plan: PassPlan
+    stg_blocks: tuple[int, ...]
+    fps: float
+    # Audio-only generation: the (dummy) video stream must not influence audio at all.
+    audio_only: bool = False
+
+
+@dataclass
+class GuidanceCache:
+    """Last step's guidance delta (guided − conditional) per modality, for `acceleration` reuse."""
+
+    video: torch.Tensor | None = None
+    audio: torch.Tensor | None = None
+
+
+class Denoiser:
+    """Wraps the transformer: velocity predictions → guided clean-sample estimates."""
+
+    def __init__(self, transformer, masks: PassMasks, dtype: torch.dtype) -> None:
+        self.transformer = transformer
+        self.masks = masks
+        self.dtype = dtype
+        self.forward_seconds = 0.0  # time spent inside the transformer (for the overhead benchmark)
+
+    def __call__(
+        self,
+        video: TokenState,
+        audio: TokenState,
+        sigma: float,
+        cond: Conditioning,
+        cache: GuidanceCache | None = None,
+        refresh: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Guided x̂₀ for both modalities at noise level σ; reuses `cache` deltas when not `refresh`."""
+        reuse = not refresh and cache is not None and cache.video is not None
+        plan = PassPlan((Pass.COND,), False, False) if reuse else cond.plan
+        video_v, audio_v = self._forward(video, audio, sigma, cond, plan)
+        video_x0 = _to_denoised(video.latent, video_v, video.mask, sigma)
+        audio_x0 = _to_denoised(audio.latent, audio_v, audio.mask, sigma)
+        video_preds, audio_preds = split_batch(video_x0, plan), split_batch(audio_x0, plan)
+        if reuse:
+            assert cache is not None and cache.video is not None and cache.audio is not None
+            return video_preds[Pass.COND] + cache.video, audio_preds[Pass.COND] + cache.audio
+        video_out = combine(video_preds, cond.video_guidance)
+        audio_out = combine(audio_preds, cond.audio_guidance)
+        if cache is not None:
+            cache.video = video_out - video_preds[Pass.COND]
+            cache.audio = audio_out - audio_preds[Pass.COND]
+        return video_out, audio_out
+
+    def _forward(
+        self, video: TokenState, audio: TokenState, sigma: float, cond: Conditioning, plan: PassPlan
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One transformer call over all passes of `plan`, stacked on the batch axis (P·B, T, C)."""
+        n = len(plan.passes)
+        contexts = [cond.negative if p is Pass.NEGATIVE else cond.positive for p in plan.passes]
+        assert all(c is not None for c in contexts), "a negative pass needs a negative prompt context"
+        video_ctx = torch.cat([c.video for c in contexts if c is not None])
+        audio_ctx = torch.cat([c.audio for c in contexts if c is not None])
+        ctx_mask = torch.cat([c.mask for c in contexts if c is not None])
+
+        self._set_masks(plan)
+        sigmas = torch.full((n,), sigma * TIMESTEP_SCALE)
+        start = time.perf_counter()
+        try:
+            video_v, audio_v = self.transformer(
+                hidden_states=video.latent.repeat(n, 1, 1).to(self.dtype),
+                audio_hidden_states=audio.latent.repeat(n, 1, 1).to(self.dtype),
+                encoder_hidden_states=video_ctx.to(self.dtype),
+                audio_encoder_hidden_states=audio_ctx.to(self.dtype),
+                timestep=(video.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
+                audio_timestep=(audio.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
+                sigma=sigmas,
+                audio_sigma=sigmas,
+                encoder_attention_mask=ctx_mask,
+                audio_encoder_attention_mask=ctx_mask,
+                fps=cond.fps,
+                video_coords=video.coords.repeat(n, 1, 1, 1),
+                audio_coords=audio.coords.repeat(n, 1, 1, 1),
+                isolate_modalities=cond.audio_only,
+                spatio_temporal_guidance_blocks=list(cond.stg_blocks) if Pass.PERTURBED in plan.passes else None,
+                perturbation_mask=torch.ones(n) if Pass.PERTURBED in plan.passes else None,
+                use_cross_timestep=True,
+                return_dict=False,
+            )
+        finally:
+            self.masks.clear()
+            self.forward_seconds += time.perf_counter() - start
+        return video_v.float(), audio_v.float()
+
+    def _set_masks(self, plan: PassPlan) -> None:
+        """Per-sample masks: STG only in the PERTURBED sample, isolation only in the ISOLATED one."""
+        n = len(plan.passes)
+
+        def zero_at(kind: Pass) -> torch.Tensor:
+            mask = torch.ones(n)
+            mask[plan.index(kind)] = 0.0
+            return mask
+
+        if Pass.PERTURBED in plan.passes:
+            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else None
+            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else None
+        if Pass.ISOLATED in plan.passes:
+            self.masks.cross_modal = zero_at(Pass.ISOLATED)
+
+
+def _to_denoised(sample: torch.Tensor, velocity: torch.Tensor, mask: torch.Tensor, sigma: float) -> torch.Tensor:
+    """x̂₀ = x − v·σ_token with σ_token = σ·mask (the reference's X0Model); sample is (B, T, C)."""
+    n = velocity.shape[0] // sample.shape[0]
+    sample = sample.float().repeat(n, 1, 1)
+    return sample - velocity * (mask.float().repeat(n, 1, 1) * sigma)
+

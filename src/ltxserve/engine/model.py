@@ -1,0 +1,83 @@
+"""The loaded model's parts plus the facts the engine derives from its configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+# LTX-2.3's STG block is 28 of 48; smaller (test) models use the block at the same relative depth.
+REFERENCE_STG_BLOCK, REFERENCE_BLOCKS = 28, 48
+# The reference runs in bf16 and so rounds RoPE positions to bf16; we always do, for the same outputs.
+COORDS_DTYPE = torch.bfloat16
+
+
+@dataclass(frozen=True)
+class ModelParts:
+    """Everything `Engine` needs from a model folder, with config values already read."""
+
+    transformer: Any
+    video_vae: Any
+    audio_vae: Any
+    vocoder: Any
+    connectors: Any
+    text_encoder: Any
+    tokenizer: Any
+    upsampler: Any | None
+    distilled_lora_path: Path | None
+    dtype: torch.dtype
+    video_channels: int
+    audio_channels: int
+    audio_mel_bins: int
+    audio_output_rate: int
+    mel_config: dict[str, int]
+    num_blocks: int
+    coords_dtype: torch.dtype = COORDS_DTYPE
+
+    @property
+    def default_stg_blocks(self) -> tuple[int, ...]:
+        return (min(self.num_blocks - 1, round(REFERENCE_STG_BLOCK * self.num_blocks / REFERENCE_BLOCKS)),)
+
+    @classmethod
+    def load(cls, model_dir: Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> ModelParts:
+        from ltxserve.engine.loader import load_model
+
+        loaded = load_model(model_dir, device=device, dtype=dtype)
+        return cls.from_loaded(loaded, dtype)
+
+    @classmethod
+    def from_loaded(cls, loaded: Any, dtype: torch.dtype) -> ModelParts:
+        config = loaded.config
+        audio_params = config["audio_vae"]["model"]["params"]
+        ddconfig = audio_params["ddconfig"]
+        stft = config["audio_vae"].get("preprocessing", {}).get("stft", {})
+        downsample = 2 ** (len(ddconfig["ch_mult"]) - 1)  # each level but the last halves time and mel bins
+        vocoder = config["vocoder"]
+        output_rate = vocoder.get("bwe", {}).get("output_sampling_rate") or vocoder.get("output_sampling_rate", 24000)
+        for module in (loaded.transformer, loaded.video_vae, loaded.audio_vae, loaded.vocoder, loaded.connectors):
+            module.eval()
+        return cls(
+            transformer=loaded.transformer,
+            video_vae=loaded.video_vae,
+            audio_vae=loaded.audio_vae,
+            vocoder=loaded.vocoder,
+            connectors=loaded.connectors,
+            text_encoder=loaded.text_encoder.eval(),
+            tokenizer=loaded.tokenizer,
+            upsampler=loaded.upsampler.eval() if loaded.upsampler is not None else None,
+            distilled_lora_path=loaded.distilled_lora_path,
+            dtype=dtype,
+            video_channels=config["transformer"].get("in_channels", 128),
+            audio_channels=ddconfig["z_channels"],
+            audio_mel_bins=ddconfig["mel_bins"] // downsample,
+            audio_output_rate=int(output_rate),
+            mel_config={
+                "sample_rate": int(audio_params.get("sampling_rate", 16000)),
+                "n_fft": int(stft.get("filter_length", 1024)),
+                "hop": int(stft.get("hop_length", 160)),
+                "n_mels": int(ddconfig["mel_bins"]),
+            },
+            num_blocks=len(loaded.transformer.transformer_blocks),
+        )

@@ -1,0 +1,98 @@
+"""Per-sample pass controls for a batched transformer call.
+
+diffusers' LTX-2 transformer takes STG and modality isolation as switches for the whole batch, and its
+STG perturbs video and audio self-attention together. Guidance batches different passes into one call
+and the reference perturbs each modality separately, so we wrap the affected attention processors:
+each wrapper reads a per-sample mask from a shared `PassMasks` set just before the forward call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class PassMasks:
+    """Per-sample masks for the next forward call, shape (B,); None means "no effect"."""
+
+    video_stg: torch.Tensor | None = None  # 0 where video self-attention is skipped (STG)
+    audio_stg: torch.Tensor | None = None  # 0 where audio self-attention is skipped (STG)
+    cross_modal: torch.Tensor | None = None  # 0 where audio↔video cross-attention is switched off
+
+    def clear(self) -> None:
+        self.video_stg = self.audio_stg = self.cross_modal = None
+
+
+class _SelfAttention:
+    """Routes the STG perturbation of one modality's self-attention through its own mask."""
+
+    def __init__(self, inner, masks: PassMasks, modality: str) -> None:
+        self.inner = inner
+        self.masks = masks
+        self.modality = modality
+
+    def __call__(
+        self,
+        attn,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        query_rotary_emb=None,
+        key_rotary_emb=None,
+        perturbation_mask: torch.Tensor | None = None,
+        all_perturbed: bool | None = None,
+    ) -> torch.Tensor:
+        own = self.masks.video_stg if self.modality == "video" else self.masks.audio_stg
+        # The transformer passes a mask only inside STG blocks; outside them nothing is perturbed.
+        if perturbation_mask is None or own is None or bool((own != 0).all()):
+            mask, everything = None, False
+        else:
+            mask = own.to(hidden_states.dtype)[:, None, None]
+            everything = bool((own == 0).all())
+        return self.inner(
+            attn,
+            hidden_states,
+            encoder_hidden_states,
+            attention_mask,
+            query_rotary_emb,
+            key_rotary_emb,
+            perturbation_mask=mask,
+            all_perturbed=everything,
+        )
+
+
+class _CrossModalAttention:
+    """Zeroes the audio↔video attention output of the samples whose modalities are isolated."""
+
+    def __init__(self, inner, masks: PassMasks) -> None:
+        self.inner = inner
+        self.masks = masks
+
+    def __call__(
+        self,
+        attn,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        query_rotary_emb=None,
+        key_rotary_emb=None,
+    ) -> torch.Tensor:
+        out = self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, query_rotary_emb, key_rotary_emb)
+        keep = self.masks.cross_modal
+        if keep is None:
+            return out
+        # The block adds this output as a residual (x + gate·out), so a zero output removes the path exactly.
+        return out * keep.to(out.dtype)[:, None, None]
+
+
+def install_pass_controls(transformer) -> PassMasks:
+    """Wrap every block's self- and cross-modal attention processors once; returns the shared masks."""
+    masks = PassMasks()
+    for block in transformer.transformer_blocks:
+        block.attn1.set_processor(_SelfAttention(block.attn1.processor, masks, "video"))
+        block.audio_attn1.set_processor(_SelfAttention(block.audio_attn1.processor, masks, "audio"))
+        block.audio_to_video_attn.set_processor(_CrossModalAttention(block.audio_to_video_attn.processor, masks))
+        block.video_to_audio_attn.set_processor(_CrossModalAttention(block.video_to_audio_attn.processor, masks))
+    return masks

@@ -1,0 +1,199 @@
+"""The engine: one loaded model, and `generate()` as an outline of named stages."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ltxserve.engine import schedules
+from ltxserve.engine.adapters import RequestAdapters
+from ltxserve.engine.conditioning import VideoPlan, audio_tokens, dummy_video_tokens, renoise_tokens, video_tokens
+from ltxserve.engine.denoiser import Conditioning, Denoiser
+from ltxserve.engine.guidance import PassPlan, Pass, plan_passes
+from ltxserve.engine.latents import AudioShape, TokenState, VideoShape, pack_video, unpack_audio, unpack_video
+from ltxserve.engine.loop import SamplerOptions, denoise
+from ltxserve.engine.mel import to_stereo
+from ltxserve.engine.model import ModelParts
+from ltxserve.engine.passes import install_pass_controls
+from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
+from ltxserve.engine.text import encode_prompt
+from ltxserve.engine.upsample import upsample_video_tokens
+from ltxserve.engine.vae import decode_audio, decode_video
+
+ProgressFn = Callable[[str, int, int], None]
+CancelFn = Callable[[], bool]
+
+# `acceleration` → run every guidance pass only every N steps and reuse the delta in between (docs/engine.md).
+GUIDANCE_EVERY = {"none": 1, "regular": 2, "high": 3, "full": 4}
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class StageResult:
+    video: TokenState
+    audio: TokenState
+
+
+class Engine:
+    """LTX-2.3 loaded once per process; `generate` is safe to call repeatedly (not concurrently)."""
+
+    def __init__(self, parts: ModelParts, camera_loras: dict[str, Path] | None = None) -> None:
+        self.parts = parts
+        self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
+        self.adapters = RequestAdapters(parts.transformer, parts.distilled_lora_path, camera_loras or {})
+
+    @classmethod
+    def load(cls, model_dir: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32, **kw) -> Engine:
+        return cls(ModelParts.load(Path(model_dir), device=device, dtype=dtype), **kw)
+
+    def generate(
+        self,
+        request: EngineRequest,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> GenerationResult:
+        progress = on_progress or (lambda stage, step, total: None)
+        cancelled = should_cancel or (lambda: False)
+        seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
+        generator = torch.Generator("cpu").manual_seed(seed)
+        with torch.inference_mode(), self.adapters.applied(request) as adapters:
+            # 1. Text
+            progress("encode_prompt", 0, 1)
+            cond = self._conditioning(request)
+            progress("encode_prompt", 1, 1)
+            # 2. Denoise (stage 1 at half size when two-stage)
+            adapters.use_pass(0)
+            result = self._first_stage(request, cond, generator, progress, cancelled)
+            # 3. Upsample and refine
+            if request.use_multiscale and request.mode != "text_to_audio":
+                adapters.use_pass(1)
+                result = self._refine_stage(request, cond, result, generator, progress, cancelled)
+            # 4. Decode
+            frames = self._decode_video(request, result.video, progress)
+            waveform, rate = self._decode_audio(request, result.audio, progress)
+        height, width = _output_size(request)
+        return GenerationResult(
+            frames=frames,
+            waveform=waveform,
+            sample_rate=rate,
+            fps=request.fps,
+            seed=seed,
+            prompt=request.prompt,
+            width=width if frames is not None else 0,
+            height=height if frames is not None else 0,
+            num_frames=request.num_frames,
+        )
+
+    # -- stages ---------------------------------------------------------------------------------------
+
+    def _conditioning(self, request: EngineRequest) -> Conditioning:
+        audio_active = request.audio is None or request.audio.strength < 1.0
+        video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
+        plan = plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active)
+        positive = encode_prompt(self.parts, request.prompt)
+        negative = encode_prompt(self.parts, request.negative_prompt) if Pass.NEGATIVE in plan.passes else None
+        return Conditioning(
+            positive=positive,
+            negative=negative,
+            video_guidance=video_guidance,
+            audio_guidance=request.audio_guidance,
+            plan=plan,
+            stg_blocks=request.stg_blocks if request.stg_blocks is not None else self.parts.default_stg_blocks,
+            fps=request.fps,
+            audio_only=request.mode == "text_to_audio",
+        )
+
+    def _first_stage(self, request, cond, generator, progress, cancelled) -> StageResult:
+        scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
+        seconds = request.num_frames / request.fps
+        audio_shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
+        audio = audio_tokens(self.parts, audio_shape, request.audio, seconds, generator)
+        if request.mode == "text_to_audio":
+            video = dummy_video_tokens(self.parts, request.fps)
+        else:
+            plan = self._video_plan(request, scale)
+            video = video_tokens(self.parts, plan, request.image, request.end_image, generator)
+        # The reference's fixed token count for the ltx2 shift, whatever the size (docs/engine.md).
+        sigmas = schedules.sigmas_for(request.scheduler, request.num_inference_steps)
+        options = SamplerOptions(
+            gradient_gamma=request.gradient_estimation_gamma,
+            restart=request.use_restart_sampling,
+            guidance_every=GUIDANCE_EVERY[request.acceleration],
+        )
+        stage = "denoise" if scale == 1 else "denoise_stage1"
+        video, audio = denoise(
+            self.denoiser, cond, video, audio, sigmas, options, generator,
+            lambda step, total: progress(stage, step, total), cancelled,
+        )
+        return StageResult(video, audio)
+
+    def _refine_stage(self, request, cond, first: StageResult, generator, progress, cancelled) -> StageResult:
+        """Upsample ×2 in latent space, re-noise to the refine schedule's start, refine without guidance."""
+        progress("upsample", 0, 1)
+        small = self._video_plan(request, 2)
+        latent = unpack_video(first.video.output_tokens(), small.shape)
+        upsampled = upsample_video_tokens(self.parts, latent)
+        progress("upsample", 1, 1)
+        sigmas = schedules.refine_sigmas()
+        plan = self._video_plan(request, 1)
+        video = video_tokens(
+            self.parts, plan, request.image, request.end_image, generator, sigma=sigmas[0], start=pack_video(upsampled)
+        )
+        audio = renoise_tokens(first.audio, sigmas[0], generator)
+        refine_cond = replace(
+            cond, negative=None, video_guidance=Guidance(), audio_guidance=Guidance(),
+            plan=PassPlan((Pass.COND,), False, False),
+        )
+        video, audio = denoise(
+            self.denoiser, refine_cond, video, audio, sigmas, SamplerOptions(), generator,
+            lambda step, total: progress("refine", step, total), cancelled,
+        )
+        return StageResult(video, audio)
+
+    def _decode_video(self, request: EngineRequest, video: TokenState, progress) -> np.ndarray | None:
+        if request.mode == "text_to_audio":
+            return None
+        progress("decode_video", 0, 1)
+        plan = self._video_plan(request, 1)
+        frames = decode_video(self.parts.video_vae, unpack_video(video.output_tokens(), plan.shape))
+        progress("decode_video", 1, 1)
+        return frames[: request.num_frames]
+
+    def _decode_audio(self, request: EngineRequest, audio: TokenState, progress) -> tuple[np.ndarray | None, int]:
+        if not request.generate_audio:
+            return None, self.parts.audio_output_rate
+        seconds = request.num_frames / request.fps
+        if request.audio is not None and request.audio.strength >= 1.0:
+            # The input conditions the video unchanged: hand it back exactly, at its own rate.
+            return _exact_input(request.audio.waveform, request.audio.sample_rate, seconds), request.audio.sample_rate
+        progress("decode_audio", 0, 1)
+        shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
+        waveform = decode_audio(self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), shape))
+        rate = self.parts.audio_output_rate
+        progress("decode_audio", 1, 1)
+        return _fit_length(waveform, round(seconds * rate)), rate
+
+    def _video_plan(self, request: EngineRequest, downscale: int) -> VideoPlan:
+        height, width = request.height // downscale, request.width // downscale
+        shape = VideoShape.for_pixels(self.parts.video_channels, request.num_frames, height, width)
+        return VideoPlan(shape, height, width, request.num_frames, request.fps)
+
+
+def _output_size(request: EngineRequest) -> tuple[int, int]:
+    return request.height, request.width
+
+
+def _exact_input(waveform: np.ndarray, rate: int, seconds: float) -> np.ndarray:
+    """The input audio as stereo, trimmed (or padded with silence) to the video's duration."""
+    return _fit_length(to_stereo(np.asarray(waveform, dtype=np.float32)), round(seconds * rate))
+
+
+def _fit_length(waveform: np.ndarray, samples: int) -> np.ndarray:
+    if waveform.shape[1] >= samples:
+        return waveform[:, :samples]
+    return np.pad(waveform, ((0, 0), (0, samples - waveform.shape[1])))

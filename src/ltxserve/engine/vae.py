@@ -1,0 +1,91 @@
+"""Pixels and waveforms ↔ normalised latents, with the normalisation the reference applies."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ltxserve.engine.mel import log_mel, resample, to_stereo
+
+
+def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    shape = [1, -1] + [1] * (ndim - 2)
+    return vae.latents_mean.view(*shape).float(), vae.latents_std.view(*shape).float()
+
+
+def fit_image(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
+    """(H, W, 3) uint8 → (1, 3, 1, height, width) in [-1, 1]: scale to cover, then centre-crop."""
+    image = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    h, w = image.shape[-2:]
+    scale = max(height / h, width / w)
+    new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))
+    if (new_h, new_w) != (h, w):
+        image = F.interpolate(image, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
+    top, left = (new_h - height) // 2, (new_w - width) // 2
+    image = image[..., top : top + height, left : left + width].clamp(-1.0, 1.0)
+    return image[:, :, None]
+
+
+def encode_video(vae, pixels: torch.Tensor) -> torch.Tensor:
+    """(B, 3, F, H, W) in [-1, 1] → normalised latent (B, C, f, h, w): (μ − mean) / std."""
+    dtype = next(vae.parameters()).dtype
+    posterior = vae.encode(pixels.to(dtype)).latent_dist
+    mean, std = _channel_stats(vae, 5)
+    return (posterior.mean.float() - mean) / std
+
+
+def decode_video(vae, latent: torch.Tensor) -> np.ndarray:
+    """Normalised latent (1, C, f, h, w) → frames (F, H, W, 3) uint8."""
+    dtype = next(vae.parameters()).dtype
+    mean, std = _channel_stats(vae, 5)
+    video = vae.decode((latent.float() * std + mean).to(dtype), return_dict=False)[0]
+    video = ((video.float().clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8)
+    return video[0].permute(1, 2, 3, 0).contiguous().numpy()  # (C, F, H, W) → (F, H, W, C)
+
+
+def un_normalise_video(vae, latent: torch.Tensor) -> torch.Tensor:
+    mean, std = _channel_stats(vae, 5)
+    return latent.float() * std + mean
+
+
+def normalise_video(vae, latent: torch.Tensor) -> torch.Tensor:
+    mean, std = _channel_stats(vae, 5)
+    return (latent.float() - mean) / std
+
+
+def encode_audio(audio_vae, waveform: np.ndarray, rate: int, seconds: float, mel: dict) -> torch.Tensor:
+    """Waveform (C, N) → normalised audio latent (1, C_lat, T, M); the input is trimmed or padded to `seconds`.
+
+    `mel` gives the VAE's front end: sample_rate, n_fft, hop, n_mels (from the checkpoint config).
+    """
+    stereo = resample(to_stereo(waveform.astype(np.float32)), rate, mel["sample_rate"])
+    samples = round(seconds * mel["sample_rate"])
+    stereo = stereo[:, :samples]
+    if stereo.shape[1] < samples:
+        stereo = np.pad(stereo, ((0, 0), (0, samples - stereo.shape[1])))
+    spectrogram = log_mel(torch.from_numpy(stereo)[None], mel["sample_rate"], mel["n_fft"], mel["hop"], mel["n_mels"])
+    dtype = next(audio_vae.parameters()).dtype
+    posterior = audio_vae.encode(spectrogram.to(dtype)).latent_dist
+    latent = posterior.mean.float()  # (1, C, T, M)
+    return _normalise_audio(audio_vae, latent)
+
+
+def decode_audio(audio_vae, vocoder, latent: torch.Tensor) -> np.ndarray:
+    """Normalised audio latent (1, C, T, M) → waveform (2, samples) float32 at the vocoder's output rate."""
+    batch, channels, frames, bins = latent.shape
+    packed = latent.float().transpose(1, 2).reshape(batch, frames, channels * bins)
+    packed = packed * audio_vae.latents_std.float() + audio_vae.latents_mean.float()
+    raw = packed.reshape(batch, frames, channels, bins).transpose(1, 2)
+    dtype = next(audio_vae.parameters()).dtype
+    spectrogram = audio_vae.decode(raw.to(dtype), return_dict=False)[0]
+    waveform = vocoder(spectrogram.to(next(vocoder.parameters()).dtype))
+    return waveform[0].float().clamp(-1.0, 1.0).numpy()
+
+
+def _normalise_audio(audio_vae, latent: torch.Tensor) -> torch.Tensor:
+    """(μ − mean) / std on the packed (B, T, C·M) layout, where the statistics live."""
+    batch, channels, frames, bins = latent.shape
+    packed = latent.transpose(1, 2).reshape(batch, frames, channels * bins)
+    packed = (packed - audio_vae.latents_mean.float()) / audio_vae.latents_std.float()
+    return packed.reshape(batch, frames, channels, bins).transpose(1, 2)
