@@ -1,0 +1,61 @@
+"""The embedded store's tables (SQLite in WAL mode)."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT UNIQUE NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    priority INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    completed_at REAL,
+    start_deadline REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_expires REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    result TEXT,
+    failure TEXT,
+    webhook_url TEXT,
+    base_url TEXT NOT NULL DEFAULT '',
+    store_io INTEGER NOT NULL DEFAULT 1,
+    object_ttl_s INTEGER,
+    expires_at REAL,
+    inference_time REAL,
+    steps INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority, seq);
+CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    level TEXT NOT NULL,
+    timestamp TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_job ON logs (request_id, seq);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS workers (
+    worker_id TEXT PRIMARY KEY,
+    pid INTEGER,
+    device TEXT,
+    state TEXT NOT NULL,
+    current_job TEXT,
+    last_seen REAL NOT NULL
+);
+"""

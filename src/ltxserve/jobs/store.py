@@ -1,0 +1,412 @@
+"""The durable job store and queue on SQLite (WAL): submit, claim with a lease, heartbeat, finish once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ltxserve.jobs.records import (
+    CANCELLED,
+    MAX_ATTEMPTS,
+    PRIORITIES,
+    START_TIMEOUT,
+    JobFailure,
+    JobRecord,
+    LogLevel,
+    LogLine,
+    NewJob,
+    Outcome,
+    request_error,
+)
+from ltxserve.jobs.schema import SCHEMA
+
+CancelReply = Literal["cancelled", "requested", "already_completed", "not_found"]
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A lease renewal's answer: whether the worker still owns the job and whether cancel was asked."""
+
+    owned: bool
+    cancel_requested: bool
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One pending webhook POST."""
+
+    id: int
+    request_id: str
+    url: str
+    owner: str
+    body: str
+    attempts: int
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+class JobStore:
+    """Jobs, logs, webhook deliveries and worker states in one SQLite file shared by processes."""
+
+    def __init__(self, path: Path, retention_s: int = 7 * 24 * 3600) -> None:
+        self.path = path
+        self.retention_s = retention_s
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken up front, so concurrent claimers serialise instead of deadlocking."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- jobs -------------------------------------------------------------------------------------
+
+    def submit(self, job: NewJob) -> JobRecord:
+        """Queue a new job."""
+        now = time.time()
+        deadline = now + job.start_timeout_s if job.start_timeout_s else None
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO jobs (request_id, endpoint_id, owner, input, status, priority, created_at,"
+                " start_deadline, webhook_url, base_url, store_io, object_ttl_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    job.request_id,
+                    job.endpoint_id,
+                    job.owner,
+                    json.dumps(job.input),
+                    "IN_QUEUE",
+                    PRIORITIES[job.priority],
+                    now,
+                    deadline,
+                    job.webhook_url,
+                    job.base_url,
+                    int(job.store_io),
+                    job.object_ttl_s,
+                ),
+            )
+        record = self.get(job.request_id)
+        assert record is not None
+        return record
+
+    def get(self, request_id: str) -> JobRecord | None:
+        """The job, after failing it if its start deadline passed while queued."""
+        self.expire_overdue()
+        row = self._conn().execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+        return _record(row) if row else None
+
+    def queue_position(self, request_id: str) -> int:
+        """How many queued jobs will be claimed before this one."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT COUNT(*) FROM jobs j, jobs me WHERE me.request_id = ? AND j.status = 'IN_QUEUE'"
+                " AND (j.priority < me.priority OR (j.priority = me.priority AND j.seq < me.seq))",
+                (request_id,),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def claim(self, worker_id: str, lease_s: float) -> JobRecord | None:
+        """Take the next queued job, or one whose worker's lease expired, under a fresh lease."""
+        now = time.time()
+        self.expire_overdue()
+        with self._tx() as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT * FROM jobs WHERE status = 'IN_QUEUE'"
+                    " OR (status = 'IN_PROGRESS' AND lease_expires < ?) ORDER BY priority, seq LIMIT 1",
+                    (now,),
+                ).fetchone()
+                if row is None:
+                    return None
+                if row["status"] == "IN_PROGRESS" and (
+                    row["cancel_requested"] or row["attempts"] >= MAX_ATTEMPTS
+                ):
+                    # The worker died; a cancelled or repeatedly crashing job ends here instead of re-running.
+                    failure = CANCELLED if row["cancel_requested"] else _worker_lost()
+                    outcome: Outcome = "cancelled" if row["cancel_requested"] else "error"
+                    self._finish(conn, row, outcome, None, failure, now)
+                    continue
+                conn.execute(
+                    "UPDATE jobs SET status = 'IN_PROGRESS', started_at = ?, attempts = attempts + 1,"
+                    " lease_owner = ?, lease_expires = ? WHERE seq = ?",
+                    (now, worker_id, now + lease_s, row["seq"]),
+                )
+                if row["status"] == "IN_PROGRESS":
+                    self._log(
+                        conn, row["request_id"], "A worker stopped responding; running the job again", "WARN"
+                    )
+                break
+        return self.get(row["request_id"])
+
+    def heartbeat(self, request_id: str, worker_id: str, lease_s: float) -> Heartbeat:
+        """Extend the lease while the worker still holds it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_expires = ? WHERE request_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'",
+                (time.time() + lease_s, request_id, worker_id),
+            )
+            row = conn.execute(
+                "SELECT cancel_requested FROM jobs WHERE request_id = ?", (request_id,)
+            ).fetchone()
+        return Heartbeat(owned=cur.rowcount == 1, cancel_requested=bool(row and row[0]))
+
+    def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
+        """Record the output; false when the lease was lost (another worker owns the job now)."""
+        return self._finish_owned(request_id, worker_id, "ok", result, None)
+
+    def fail(self, request_id: str, worker_id: str, failure: JobFailure, outcome: Outcome = "error") -> bool:
+        """Record a failure or cancellation; false when the lease was lost."""
+        return self._finish_owned(request_id, worker_id, outcome, None, failure)
+
+    def _finish_owned(
+        self,
+        request_id: str,
+        worker_id: str,
+        outcome: Outcome,
+        result: dict[str, Any] | None,
+        failure: JobFailure | None,
+    ) -> bool:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT * FROM jobs WHERE request_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'",
+                (request_id, worker_id),
+            ).fetchone()
+            if row is None:
+                return False
+            self._finish(conn, row, outcome, result, failure, time.time())
+        return True
+
+    def _finish(
+        self,
+        conn: sqlite3.Connection,
+        row: sqlite3.Row,
+        outcome: Outcome,
+        result: dict[str, Any] | None,
+        failure: JobFailure | None,
+        now: float,
+    ) -> None:
+        """Mark a job COMPLETED once and queue its webhook in the same transaction."""
+        started = row["started_at"]
+        ttl = row["object_ttl_s"] or self.retention_s
+        conn.execute(
+            "UPDATE jobs SET status = 'COMPLETED', outcome = ?, completed_at = ?, result = ?, failure = ?,"
+            " lease_owner = NULL, lease_expires = NULL, expires_at = ?, inference_time = ?,"
+            " input = CASE WHEN store_io THEN input ELSE '{}' END WHERE seq = ?",
+            (
+                outcome,
+                now,
+                json.dumps(result) if result is not None else None,
+                json.dumps(failure.to_dict()) if failure else None,
+                now + ttl,
+                (now - started) if started and outcome == "ok" else None,
+                row["seq"],
+            ),
+        )
+        if row["webhook_url"]:
+            body = _webhook_body(row["request_id"], result, failure)
+            conn.execute(
+                "INSERT INTO webhooks (request_id, url, owner, body, next_attempt_at) VALUES (?,?,?,?,?)",
+                (row["request_id"], row["webhook_url"], row["owner"], body, now),
+            )
+
+    def request_cancel(self, request_id: str) -> CancelReply:
+        """Cancel a queued job at once; flag a running one for its worker to stop at the next step."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+            if row is None:
+                return "not_found"
+            if row["status"] == "COMPLETED":
+                return "already_completed"
+            if row["status"] == "IN_QUEUE":
+                self._finish(conn, row, "cancelled", None, CANCELLED, time.time())
+                return "cancelled"
+            conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE seq = ?", (row["seq"],))
+            self._log(conn, request_id, "Cancellation requested", "INFO")
+            return "requested"
+
+    def expire_overdue(self) -> None:
+        """Fail queued jobs whose `x-fal-request-timeout` start deadline has passed."""
+        now = time.time()
+        conn = self._conn()
+        if not conn.execute(
+            "SELECT 1 FROM jobs WHERE status = 'IN_QUEUE' AND start_deadline < ? LIMIT 1", (now,)
+        ).fetchone():
+            return
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE status = 'IN_QUEUE' AND start_deadline < ?", (now,)
+            ).fetchall()
+            for row in rows:
+                self._finish(conn, row, "error", None, START_TIMEOUT, now)
+
+    def purge_expired(self) -> list[str]:
+        """Delete finished jobs past their retention; returns their request ids."""
+        now = time.time()
+        with self._tx() as conn:
+            ids = [r[0] for r in conn.execute("SELECT request_id FROM jobs WHERE expires_at < ?", (now,))]
+            for request_id in ids:
+                conn.execute("DELETE FROM jobs WHERE request_id = ?", (request_id,))
+                conn.execute("DELETE FROM logs WHERE request_id = ?", (request_id,))
+            conn.execute(
+                "DELETE FROM webhooks WHERE state != 'pending' AND next_attempt_at < ?", (now - 86400,)
+            )
+        return ids
+
+    # -- logs -------------------------------------------------------------------------------------
+
+    def add_log(self, request_id: str, message: str, level: LogLevel = "INFO", step: bool = False) -> None:
+        """Append a log line; `step` also counts one denoising step for the metrics."""
+        with self._tx() as conn:
+            self._log(conn, request_id, message, level)
+            if step:
+                conn.execute("UPDATE jobs SET steps = steps + 1 WHERE request_id = ?", (request_id,))
+
+    def _log(self, conn: sqlite3.Connection, request_id: str, message: str, level: str) -> None:
+        conn.execute(
+            "INSERT INTO logs (request_id, message, level, timestamp) VALUES (?,?,?,?)",
+            (request_id, message, level, _iso(time.time())),
+        )
+
+    def logs(self, request_id: str) -> list[LogLine]:
+        rows = self._conn().execute(
+            "SELECT message, level, timestamp FROM logs WHERE request_id = ? ORDER BY seq", (request_id,)
+        )
+        return [LogLine(r["message"], r["level"], r["timestamp"]) for r in rows]
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    def due_webhooks(self, limit: int = 20, hold_s: float = 60.0) -> list[WebhookDelivery]:
+        """Take due deliveries, holding them for `hold_s` so another dispatcher does not send them too."""
+        now = time.time()
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT * FROM webhooks WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            for row in rows:
+                conn.execute(
+                    "UPDATE webhooks SET next_attempt_at = ? WHERE id = ?", (now + hold_s, row["id"])
+                )
+        return [
+            WebhookDelivery(r["id"], r["request_id"], r["url"], r["owner"], r["body"], r["attempts"])
+            for r in rows
+        ]
+
+    def webhook_attempted(self, delivery_id: int, error: str | None, retry_at: float | None) -> None:
+        """Record one attempt: delivered (no error), retry later, or given up (no `retry_at`)."""
+        state = "delivered" if error is None else ("pending" if retry_at is not None else "failed")
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE webhooks SET attempts = attempts + 1, state = ?, last_error = ?, next_attempt_at = ?"
+                " WHERE id = ?",
+                (state, error, retry_at if retry_at is not None else time.time(), delivery_id),
+            )
+
+    def webhook_states(self, request_id: str) -> list[tuple[str, int]]:
+        rows = self._conn().execute(
+            "SELECT state, attempts FROM webhooks WHERE request_id = ?", (request_id,)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # -- workers and metrics ----------------------------------------------------------------------
+
+    def worker_state(
+        self, worker_id: str, pid: int, device: str, state: str, current_job: str | None
+    ) -> None:
+        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`) for /health."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid, device = excluded.device,"
+                " state = excluded.state, current_job = excluded.current_job, last_seen = excluded.last_seen",
+                (worker_id, pid, device, state, current_job, time.time()),
+            )
+
+    def workers(self) -> list[dict[str, Any]]:
+        rows = self._conn().execute("SELECT * FROM workers ORDER BY worker_id")
+        return [dict(r) for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for /metrics: jobs by state and outcome, queue length, denoising steps done."""
+        conn = self._conn()
+        by_state = {
+            f"{r[0]}:{r[1] or ''}": r[2]
+            for r in conn.execute("SELECT status, outcome, COUNT(*) FROM jobs GROUP BY status, outcome")
+        }
+        steps = conn.execute("SELECT COALESCE(SUM(steps), 0) FROM jobs").fetchone()[0]
+        queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'IN_QUEUE'").fetchone()[0]
+        return {"by_state": by_state, "queue_length": queued, "steps": steps}
+
+
+def _worker_lost() -> JobFailure:
+    return request_error(500, "The job's worker stopped responding repeatedly", "internal_server_error")
+
+
+def _webhook_body(request_id: str, result: dict[str, Any] | None, failure: JobFailure | None) -> str:
+    body: dict[str, Any] = {"request_id": request_id, "gateway_request_id": request_id}
+    if failure is None:
+        body |= {"status": "OK", "payload": result}
+    else:
+        body |= {
+            "status": "ERROR",
+            "error": f"Invalid status code: {failure.status_code}",
+            "payload": failure.body,
+        }
+    return json.dumps(body)
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    priority = {v: k for k, v in PRIORITIES.items()}[row["priority"]]
+    return JobRecord(
+        request_id=row["request_id"],
+        endpoint_id=row["endpoint_id"],
+        owner=row["owner"],
+        input=json.loads(row["input"]),
+        status=row["status"],
+        outcome=row["outcome"],
+        priority=priority,
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        completed_at=row["completed_at"],
+        attempts=row["attempts"],
+        lease_owner=row["lease_owner"],
+        cancel_requested=bool(row["cancel_requested"]),
+        result=json.loads(row["result"]) if row["result"] else None,
+        failure=JobFailure.from_dict(json.loads(row["failure"])) if row["failure"] else None,
+        webhook_url=row["webhook_url"],
+        base_url=row["base_url"],
+        store_io=bool(row["store_io"]),
+        object_ttl_s=row["object_ttl_s"],
+        inference_time=row["inference_time"],
+    )

@@ -1,0 +1,118 @@
+"""One typed settings object, read once at start (flags or `LTXSERVE_*` environment) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values copied from examples and templates; a server started with one of them is not protected.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "changethis", "change-me", "secret", "your_fal_key", "your-key", "fal_key", "xxx", "key"}
+)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the API, the workers and the CLI read; environment prefix `LTXSERVE_`."""
+
+    model_config = SettingsConfigDict(env_prefix="LTXSERVE_", extra="ignore")
+
+    # Where the store, stored files and the webhook key pair live.
+    data_dir: Path = Path("ltxserve-data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The externally visible base URL (behind a proxy); by default derived from each request.
+    public_url: str | None = None
+    # Auth: comma-separated keys (each `secret` or `id:secret`) and/or a file with one key per line.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_keys_file: Path | None = None
+    # Allow binding a non-loopback address with no keys configured.
+    insecure: bool = False
+    # Hosts that input fetching may reach although they resolve to private or loopback addresses.
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_connect_timeout_s: float = 10.0
+    fetch_read_timeout_s: float = 60.0
+    fetch_max_redirects: int = 5
+    max_input_bytes: int = 512 * 1024**2
+    max_lora_bytes: int = 3 * 1024**3
+    max_upload_bytes: int = 2 * 1024**3
+    # Stored outputs, uploads and finished job records are removed after this many seconds.
+    retention_s: int = 7 * 24 * 3600
+    # Output files need the submitting key when auth is on; `true` makes their unguessable URLs public.
+    public_files: bool = False
+    # Workers: count (None = one per GPU, one on CPU), device, model, and which runner does the work.
+    workers: int | None = None
+    device: str = "auto"
+    dtype: str = "bfloat16"
+    model_dir: Path | None = None
+    runner: Literal["engine", "fake"] = "engine"
+    fake_step_s: float = 0.05
+    lease_s: float = 30.0
+    heartbeat_s: float = 2.0
+    poll_interval_s: float = 0.1
+    # Webhook retries: up to `webhook_max_attempts`, delays multiplied by `webhook_backoff_scale`.
+    webhook_max_attempts: int = 10
+    webhook_backoff_scale: float = 1.0
+    webhook_timeout_s: float = 15.0
+
+    _split_keys = field_validator("api_keys", "fetch_allow_hosts", mode="before")(_split_csv)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        for key in self.all_api_keys():
+            secret = key.split(":", 1)[-1]
+            if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 8:
+                raise ValueError(f"refusing placeholder or too-short API key {key[:4]}…; set a real secret")
+        return self
+
+    def all_api_keys(self) -> list[str]:
+        """The configured keys from the environment/flags and from `api_keys_file`."""
+        keys = list(self.api_keys)
+        if self.api_keys_file is not None:
+            lines = self.api_keys_file.read_text().splitlines()
+            keys += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        return keys
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.all_api_keys())
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "jobs.sqlite3"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def check_bind(self, host: str) -> None:
+        """Refuse to expose an unauthenticated server beyond loopback unless told it is insecure."""
+        if host not in LOOPBACK_HOSTS and not self.auth_enabled and not self.insecure:
+            raise ValueError(
+                f"no API keys configured: refusing to bind {host}; set LTXSERVE_API_KEYS or --insecure"
+            )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as `LTXSERVE_*` variables, for child processes that read them back with `Settings()`."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = ",".join(value) if isinstance(value, list) else str(value)
+        env[f"LTXSERVE_{name.upper()}"] = text
+    return env
+
+
+def load_settings(**flags: object) -> Settings:
+    """Settings from the environment, with command-line flags (those given) taking precedence."""
+    return Settings(**{name: value for name, value in flags.items() if value is not None})  # type: ignore[arg-type]
