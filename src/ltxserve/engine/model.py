@@ -49,13 +49,8 @@ class ModelParts:
 
     @classmethod
     def from_loaded(cls, loaded: Any, dtype: torch.dtype) -> ModelParts:
-        config = loaded.config
-        audio_params = config["audio_vae"]["model"]["params"]
-        ddconfig = audio_params["ddconfig"]
-        stft = config["audio_vae"].get("preprocessing", {}).get("stft", {})
-        downsample = 2 ** (len(ddconfig["ch_mult"]) - 1)  # each level but the last halves time and mel bins
-        vocoder = config["vocoder"]
-        output_rate = vocoder.get("bwe", {}).get("output_sampling_rate") or vocoder.get("output_sampling_rate", 24000)
+        facts = loaded.facts
+        stft = loaded.config["audio_vae"].get("preprocessing", {}).get("stft", {})
         for module in (loaded.transformer, loaded.video_vae, loaded.audio_vae, loaded.vocoder, loaded.connectors):
             module.eval()
         return cls(
@@ -64,20 +59,21 @@ class ModelParts:
             audio_vae=loaded.audio_vae,
             vocoder=loaded.vocoder,
             connectors=loaded.connectors,
-            text_encoder=loaded.text_encoder.eval(),
+            # The base Gemma model: its hidden states are all we need, not the LM head's logits.
+            text_encoder=loaded.text_encoder.model.eval(),
             tokenizer=loaded.tokenizer,
             upsampler=loaded.upsampler.eval() if loaded.upsampler is not None else None,
             distilled_lora_path=loaded.distilled_lora_path,
             dtype=dtype,
-            video_channels=config["transformer"].get("in_channels", 128),
-            audio_channels=ddconfig["z_channels"],
-            audio_mel_bins=ddconfig["mel_bins"] // downsample,
-            audio_output_rate=int(output_rate),
+            video_channels=facts.video_latent_channels,
+            audio_channels=facts.audio_latent_channels,
+            audio_mel_bins=facts.audio_latent_mel_bins,
+            audio_output_rate=facts.output_sample_rate,
             mel_config={
-                "sample_rate": int(audio_params.get("sampling_rate", 16000)),
+                "sample_rate": facts.audio_sample_rate,
                 "n_fft": int(stft.get("filter_length", 1024)),
-                "hop": int(stft.get("hop_length", 160)),
-                "n_mels": int(ddconfig["mel_bins"]),
+                "hop": facts.audio_hop_length,
+                "n_mels": facts.audio_mel_bins,
             },
-            num_blocks=len(loaded.transformer.transformer_blocks),
+            num_blocks=facts.num_transformer_blocks,
         )

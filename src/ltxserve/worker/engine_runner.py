@@ -1,0 +1,117 @@
+"""The production `JobRunner`: validate → fetch and decode inputs → plan → generate → encode → store."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
+from ltxserve.endpoints.common import OutputOptions, output_options
+from ltxserve.engine.request import EngineRequest, GenerationCancelled, GenerationResult
+from ltxserve.jobs.records import JobFailure, model_error
+from ltxserve.media import errors as media_errors
+from ltxserve.media.audio_in import decode_audio
+from ltxserve.media.image_in import decode_image
+from ltxserve.media.limits import MediaLimits
+from ltxserve.worker.encode import encode_result
+from ltxserve.worker.runner import JobCancelled, JobError, RunContext
+
+LORA_MAX_BYTES = 3 * 1024**3  # fal's documented cap per LoRA
+
+
+class EngineRunner:
+    """Runs jobs on one loaded `Engine` (loaded by `load()`, once per worker process)."""
+
+    def __init__(self, model_dir: Path, device: str = "cpu", limits: MediaLimits | None = None, **engine_kw):
+        self.model_dir = model_dir
+        self.device = device
+        self.limits = limits or MediaLimits()
+        self.engine_kw = engine_kw
+        self.engine: Any = None
+
+    def load(self) -> None:
+        if self.engine is None:
+            import torch
+
+            from ltxserve.engine.pipeline import Engine
+
+            dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+            self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, **self.engine_kw)
+
+    def run(self, endpoint_id: str, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+        self.load()
+        endpoint = get_endpoint(endpoint_id)
+        validated = endpoint.input_model.model_validate(input)
+        with tempfile.TemporaryDirectory(prefix="ltxserve-job-") as scratch:
+            request = self.plan(endpoint, validated, ctx, Path(scratch))
+            ctx.log(f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps")
+            result = self.generate(request, ctx)
+            return self.finish(endpoint, output_options(validated), result, ctx, Path(scratch))
+
+    def plan(self, endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path) -> EngineRequest:
+        """Fetch and decode every file input, then let the endpoint translate the input."""
+        media = resolve_media(endpoint, validated, ctx, scratch, self.limits)
+        from ltxserve.endpoints import PlanError
+
+        try:
+            return endpoint.plan(validated, media)
+        except PlanError as exc:
+            raise JobError(_failure(exc.detail())) from exc
+
+    def generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
+        from ltxserve.engine.adapters import AdapterError
+
+        try:
+            return self.engine.generate(request, on_progress=ctx.progress, should_cancel=ctx.should_cancel)
+        except GenerationCancelled as exc:
+            raise JobCancelled() from exc
+        except AdapterError as exc:
+            loc: tuple[str | int, ...] = ("body", exc.field) if exc.index is None else ("body", "loras", exc.index)
+            detail = {"loc": list(loc), "msg": str(exc), "type": "lora_error"}
+            raise JobError(_failure(detail)) from exc
+
+    def finish(
+        self, endpoint: Endpoint, options: OutputOptions, result: GenerationResult, ctx: RunContext, scratch: Path
+    ) -> dict[str, Any]:
+        encoded = encode_result(endpoint.output_field, result, options, scratch)
+        file = ctx.store_output(encoded.data, encoded.content_type, encoded.file_name, encoded.extra)
+        return {endpoint.output_field: file, "seed": result.seed, "prompt": result.prompt}
+
+
+def resolve_media(
+    endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path, limits: MediaLimits
+) -> ResolvedMedia:
+    """Read every URL input the endpoint declares; decoding errors become fal-typed job failures."""
+    media = ResolvedMedia()
+    try:
+        for field in endpoint.file_fields:
+            if field == "loras":
+                for index, lora in enumerate(getattr(validated, "loras", None) or []):
+                    dest = scratch / f"lora{index}.safetensors"
+                    ctx.input_to_path(("body", "loras", index, "path"), lora.path, dest, LORA_MAX_BYTES)
+                    media.loras[index] = str(dest)
+                continue
+            url = getattr(validated, field, None)
+            if not url:
+                continue
+            fetched = ctx.read_input(("body", field), url, limits.max_input_bytes)
+            if field.startswith("audio"):
+                audio = decode_audio(fetched.data, field=field, limits=limits,
+                                     preprocess=bool(getattr(validated, "preprocess_audio", False)))
+                media.audio[field] = (audio.waveform, audio.sample_rate)
+            else:
+                media.images[field] = decode_image(fetched.data, field=field, limits=limits)
+    except media_errors.MediaError as exc:
+        raise JobError(_failure(exc.to_detail())) from exc
+    return media
+
+
+def _failure(detail: dict[str, Any]) -> JobFailure:
+    """One fal-shaped 422 item (`loc`, `msg`, `type`, optional `ctx`) as a non-retryable job failure."""
+    loc = list(detail["loc"])
+    if loc[:1] != ["body"]:
+        loc = ["body", *loc]
+    return model_error(str(detail["type"]), str(detail["msg"]), loc, ctx=detail.get("ctx"))
