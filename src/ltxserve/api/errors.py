@@ -1,0 +1,95 @@
+"""Errors in fal's shapes: 422 `detail[{loc, msg, type}]`, flat request errors with `X-Fal-Error-Type`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ltxserve.jobs.records import JobFailure, request_error
+
+# pydantic's error types → the names fal documents, where one fits.
+FAL_TYPES = {
+    "greater_than_equal": "greater_than",
+    "less_than_equal": "less_than",
+    "literal_error": "one_of",
+    "enum": "one_of",
+}
+
+
+class RequestError(Exception):
+    """Raised by routes to answer with a fal-shaped failure."""
+
+    def __init__(self, failure: JobFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def fail(status_code: int, detail: str, error_type: str) -> RequestError:
+    return RequestError(request_error(status_code, detail, error_type))
+
+
+def failure_response(failure: JobFailure, request_id: str | None = None) -> JSONResponse:
+    headers = dict(failure.headers)
+    if request_id:
+        headers["x-fal-request-id"] = request_id
+    return JSONResponse(failure.body, status_code=failure.status_code, headers=headers)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def validation_detail(errors: list[Any], prefix: tuple[str, ...] = ("body",)) -> list[dict[str, Any]]:
+    """pydantic errors as fal's validation items."""
+    items = []
+    for err in errors:
+        loc = list(err["loc"])
+        if prefix and (not loc or loc[0] != prefix[0]):
+            loc = [*prefix, *loc]
+        error_type = FAL_TYPES.get(err["type"], err["type"])
+        item: dict[str, Any] = {"loc": loc, "msg": err["msg"], "type": error_type}
+        if error_type in ("greater_than", "less_than", "one_of"):
+            item["url"] = f"https://docs.fal.ai/errors/#{error_type}"
+        if "ctx" in err:
+            item["ctx"] = {k: _jsonable(v) for k, v in err["ctx"].items()}
+        if "input" in err:
+            item["input"] = _jsonable(err["input"])
+        items.append(item)
+    return items
+
+
+def validation_failure(exc: ValidationError) -> RequestError:
+    body = {"detail": validation_detail(exc.errors())}
+    return RequestError(JobFailure(422, body, "validation_error", False, {"X-Fal-Retryable": "false"}))
+
+
+async def on_request_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestError)
+    return failure_response(exc.failure)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": validation_detail(list(exc.errors()), ())}, status_code=422)
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error_type = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+        exc.status_code, "bad_request"
+    )
+    return failure_response(request_error(exc.status_code, str(exc.detail), error_type))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return failure_response(request_error(500, "Internal server error", "internal_error"))

@@ -1,0 +1,103 @@
+"""Wires the API: state, middleware, error handlers, routes and background tasks. No torch here."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ltxserve.api import errors
+from ltxserve.api.auth import Authenticator
+from ltxserve.api.metrics import ApiMetrics
+from ltxserve.api.middleware import RequestIdMiddleware
+from ltxserve.api.routes import files, meta, openapi, proxy, queue, run, uploads
+from ltxserve.api.state import AppState
+from ltxserve.api.tokens import TokenSigner, load_or_create_secret
+from ltxserve.endpoints import Endpoint
+from ltxserve.files.storage import LocalStorage
+from ltxserve.jobs.store import JobStore
+from ltxserve.jobs.webhooks import WebhookDispatcher, WebhookSigner
+from ltxserve.settings import Settings
+
+log = logging.getLogger("ltxserve.api")
+PURGE_INTERVAL_S = 60.0
+
+
+def build_state(settings: Settings, endpoints: dict[str, Endpoint] | None = None) -> AppState:
+    """Open the store and storage under the data dir and load (or create) the server's keys."""
+    if endpoints is None:
+        from ltxserve.endpoints import ENDPOINTS
+
+        endpoints = ENDPOINTS
+    store = JobStore(settings.db_path, settings.retention_s)
+    return AppState(
+        settings=settings,
+        store=store,
+        storage=LocalStorage(settings.storage_dir, settings.retention_s),
+        endpoints=endpoints,
+        auth=Authenticator(settings.all_api_keys()),
+        tokens=TokenSigner(load_or_create_secret(settings.data_dir / "server-secret.bin")),
+        webhook_signer=WebhookSigner(settings.data_dir / "webhook-ed25519.pem"),
+        metrics=ApiMetrics(store),
+    )
+
+
+def _background(state: AppState, stop: threading.Event) -> list[threading.Thread]:
+    """Webhook delivery and retention clean-up, in threads that stop with the app."""
+    s = state.settings
+    dispatcher = WebhookDispatcher(
+        state.store,
+        state.webhook_signer,
+        frozenset(h.lower() for h in s.fetch_allow_hosts),
+        s.webhook_max_attempts,
+        s.webhook_backoff_scale,
+        s.webhook_timeout_s,
+    )
+
+    def purge() -> None:
+        while not stop.wait(PURGE_INTERVAL_S):
+            try:
+                state.store.purge_expired()
+                state.storage.purge_expired()
+            except Exception:
+                log.exception("retention clean-up failed")
+
+    threads = [
+        threading.Thread(target=dispatcher.run, args=(stop,), name="webhooks", daemon=True),
+        threading.Thread(target=purge, name="retention", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def create_app(settings: Settings, endpoints: dict[str, Endpoint] | None = None) -> FastAPI:
+    """The fal-compatible HTTP API."""
+    state = build_state(settings, endpoints)
+    if not state.auth.enabled:
+        log.warning("no API keys configured: authentication is off")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        threads = _background(state, stop)
+        yield
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+    app = FastAPI(title="ltxserve", version="0.1.0", lifespan=lifespan)
+    app.state.ltx = state
+    app.add_middleware(RequestIdMiddleware, metrics=state.metrics)
+    app.add_exception_handler(errors.RequestError, errors.on_request_error)
+    app.add_exception_handler(RequestValidationError, errors.on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
+    app.add_exception_handler(Exception, errors.on_unexpected)
+    for module in (meta, openapi, uploads, files, queue, run, proxy):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,24 @@
+"""Serving stored files: outputs and uploads, under their unguessable URLs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+
+from ltxserve.api.deps import StateDep
+from ltxserve.api.errors import fail
+
+router = APIRouter(tags=["files"])
+
+
+@router.get("/files/{token}/{name}")
+@router.head("/files/{token}/{name}")
+def get_file(token: str, name: str, request: Request, state: StateDep) -> FileResponse:
+    """The file; with auth on (and files not public) only the owner's key sees it, others get 404."""
+    meta = state.storage.meta(f"{token}/{name}")
+    if meta is None:
+        raise fail(404, "File not found", "not_found")
+    private = state.auth.enabled and not state.settings.public_files
+    if private and state.auth.owner(request.headers.get("authorization")) != meta.owner:
+        raise fail(404, "File not found", "not_found")
+    return FileResponse(state.storage.path(meta), media_type=meta.content_type, filename=meta.file_name)

@@ -1,0 +1,28 @@
+"""Everything the routes share, built once at start by `main.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ltxserve.api.auth import Authenticator
+from ltxserve.api.metrics import ApiMetrics
+from ltxserve.api.tokens import TokenSigner
+from ltxserve.endpoints import Endpoint
+from ltxserve.files.storage import LocalStorage
+from ltxserve.jobs.store import JobStore
+from ltxserve.jobs.webhooks import WebhookSigner
+from ltxserve.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppState:
+    """The API's long-lived parts."""
+
+    settings: Settings
+    store: JobStore
+    storage: LocalStorage
+    endpoints: dict[str, Endpoint]
+    auth: Authenticator
+    tokens: TokenSigner
+    webhook_signer: WebhookSigner
+    metrics: ApiMetrics

@@ -1,0 +1,48 @@
+"""A worker process: settings in, runner chosen, loop run until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+from ltxserve.files.resolve import InputResolver
+from ltxserve.files.storage import LocalStorage
+from ltxserve.jobs.store import JobStore
+from ltxserve.settings import Settings
+from ltxserve.worker.loop import Worker
+from ltxserve.worker.runner import JobRunner
+
+
+def build_runner(settings: Settings, device: str) -> JobRunner:
+    """The fake runner (no model) or the engine runner (imports torch only when chosen)."""
+    from ltxserve.endpoints import ENDPOINTS
+
+    if settings.runner == "fake":
+        from ltxserve.worker.fake import FakeRunner
+
+        return FakeRunner(ENDPOINTS, settings.fake_step_s)
+    from ltxserve.worker.engine_runner import EngineRunner
+
+    return EngineRunner(settings, ENDPOINTS, device)
+
+
+def build_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> Worker:
+    device = device or (settings.device if settings.device != "auto" else "cpu")
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    store = JobStore(settings.db_path, settings.retention_s)
+    storage = LocalStorage(settings.storage_dir, settings.retention_s)
+    resolver = InputResolver.from_settings(settings, storage)
+    runner = build_runner(settings, device)
+    return Worker(settings, store, storage, resolver, runner, worker_id, device)
+
+
+def run_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> None:
+    """Serve jobs until SIGTERM or SIGINT; the job in hand finishes (or is re-run elsewhere when killed)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    build_worker(settings, worker_id, device).serve(stop)
