@@ -142,5 +142,78 @@ def _print_errors(details: list[dict[str, Any]]) -> None:
         console.print(f"[red]error[/red] {loc or 'input'}: {item.get('msg')} ({item.get('type')})")
 
 
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Model folder (LTXSERVE_MODEL_DIR).")]
+HostOpt = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
+PortOpt = Annotated[int | None, typer.Option(help="Port (default 8000).")]
+DataOpt = Annotated[Path | None, typer.Option(help="Store, files and keys (LTXSERVE_DATA_DIR).")]
+PublicOpt = Annotated[str | None, typer.Option(help="Base URL clients reach the server at (behind a proxy).")]
+KeysOpt = Annotated[Path | None, typer.Option(help="File with one API key per line.")]
+InsecureOpt = Annotated[
+    bool | None, typer.Option("--insecure", help="Allow a non-loopback bind without keys.")
+]
+
+
+@app.command()
+def serve(
+    model: ModelOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: one per GPU, else 1).")
+    ] = None,
+    public_url: PublicOpt = None,
+    api_keys_file: KeysOpt = None,
+    insecure: InsecureOpt = None,
+) -> None:
+    """The API and its workers on this machine (answers HTTP at once; /health shows the workers loading)."""
+    from ltxserve.api.commands import run_serve
+    from ltxserve.settings import load_settings
+
+    run_serve(
+        load_settings(
+            model_dir=model,
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            workers=workers,
+            public_url=public_url,
+            api_keys_file=api_keys_file,
+            insecure=insecure,
+        )
+    )
+
+
+@app.command("api")
+def api_command(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataOpt = None,
+    public_url: PublicOpt = None,
+    api_keys_file: KeysOpt = None,
+    insecure: InsecureOpt = None,
+) -> None:
+    """Only the HTTP API; workers run as `ltxserve worker` against the same data dir."""
+    from ltxserve.api.commands import run_api
+    from ltxserve.settings import load_settings
+
+    flags = {"public_url": public_url, "api_keys_file": api_keys_file, "insecure": insecure}
+    run_api(load_settings(host=host, port=port, data_dir=data_dir, **flags))
+
+
+@app.command("worker")
+def worker_command(
+    model: ModelOpt = None,
+    data_dir: DataOpt = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, ...")] = None,
+    worker_id: Annotated[str | None, typer.Option(help="Name shown in /health.")] = None,
+) -> None:
+    """One worker: claims jobs from the store in the data dir and runs them."""
+    from ltxserve.settings import load_settings
+    from ltxserve.worker.process import run_worker
+
+    run_worker(load_settings(model_dir=model, data_dir=data_dir, device=device), worker_id, device)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

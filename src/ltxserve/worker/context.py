@@ -111,11 +111,12 @@ class JobContext:
 
 
 def _download_failure(loc: tuple[str | int, ...], url: str, exc: FetchError) -> Any:
+    full_loc = list(loc) if loc[:1] == ("body",) else ["body", *loc]
     shown = url if not url.startswith("data:") else url[:40] + "..."
     if exc.too_large:
         return model_error(
-            "file_too_large", f"File too large: {exc.reason}", ["body", *loc], input_value=shown
+            "file_too_large", f"File too large: {exc.reason}", full_loc, input_value=shown
         )
     return model_error(
-        "file_download_error", f"Failed to download the file: {exc.reason}", ["body", *loc], input_value=shown
+        "file_download_error", f"Failed to download the file: {exc.reason}", full_loc, input_value=shown
     )

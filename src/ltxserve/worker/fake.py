@@ -51,8 +51,8 @@ class FakeRunner:
             value = getattr(params, field, None)
             if field == "loras":
                 for index, lora in enumerate(value or []):
-                    data = ctx.read_input(("loras", index, "path"), lora.path)
+                    data = ctx.read_input(("body", "loras", index, "path"), lora.path)
                     ctx.log(f"Read LoRA {index} ({len(data.data)} bytes)")
             elif value:
-                data = ctx.read_input((field,), value)
+                data = ctx.read_input(("body", field), value)
                 ctx.log(f"Read {field} ({len(data.data)} bytes, {data.content_type})")

@@ -26,7 +26,9 @@ def build_runner(settings: Settings, device: str) -> JobRunner:
         return FakeRunner(ENDPOINTS, settings.fake_step_s)
     from ltxserve.worker.engine_runner import EngineRunner
 
-    return EngineRunner(settings, ENDPOINTS, device)
+    if settings.model_dir is None:
+        raise ValueError("the engine runner needs a model: pass --model DIR (or LTXSERVE_MODEL_DIR)")
+    return EngineRunner(settings.model_dir, device=device)
 
 
 def build_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> Worker:

@@ -34,7 +34,7 @@ class RunContext(Protocol):
     def should_cancel(self) -> bool: ...
 
     def read_input(self, loc: tuple[str | int, ...], url: str, limit: int | None = None) -> Fetched:
-        """The bytes behind an input URL; raises `JobError(file_download_error)` naming `loc`."""
+        """The bytes behind an input URL; raises `JobError(file_download_error)` naming `loc` (`("body", field)`)."""
         ...
 
     def input_to_path(self, loc: tuple[str | int, ...], url: str, dest: Path, limit: int) -> str:
