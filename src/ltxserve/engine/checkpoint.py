@@ -120,7 +120,7 @@ def read_tensors(
 
     tensors = {}
     with safe_open(str(path), framework="pt", device=str(device)) as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
             if not key.startswith(prefix) or (exclude is not None and exclude(key)):
                 continue
             tensor = f.get_tensor(key)

@@ -61,7 +61,7 @@ def tensor_shapes(gemma_dir: Path) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     for path in weight_files(gemma_dir):
         with safe_open(str(path), framework="pt") as f:
-            for key in f.keys():
+            for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
                 shapes[key] = tuple(f.get_slice(key).get_shape())
     return shapes
 

@@ -203,10 +203,8 @@ def audio_vae_kwargs(config: dict) -> dict:
 def _generator_kwargs(cfg: dict, in_channels: int, final_activation: bool, prefix: str = "") -> dict:
     """One HiFi-GAN/BigVGAN-style generator (stage-1 vocoder or the BWE stage)."""
     _require(cfg, "stereo", True, "vocoder")
-    if final_activation:  # the reference uses tanh (or clamp) with a bias when unset
-        final_act_fn = "tanh" if cfg.get("use_tanh_at_final", True) else "clamp"
-    else:
-        final_act_fn = None
+    # The reference ends stage 1 with tanh (or clamp when told) and the BWE stage with nothing.
+    final_act_fn = ("tanh" if cfg.get("use_tanh_at_final", True) else "clamp") if final_activation else None
     return {
         f"{prefix}in_channels": in_channels,
         f"{prefix}hidden_channels": cfg.get("upsample_initial_channel", 1024),
