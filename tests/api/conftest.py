@@ -1,75 +1,16 @@
-"""An in-process API (TestClient) with fake-runner workers in threads, over a temporary data dir."""
+"""Fixtures for the API tests (helpers live in `api_harness`)."""
 
 from __future__ import annotations
 
-import base64
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api_harness import Harness, make_settings
 from fastapi.testclient import TestClient
 
 from ltxserve.api.main import create_app
-from ltxserve.settings import Settings
-from ltxserve.worker.process import build_worker
-
-WAV = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)).decode()
-AUDIO_URI = f"data:audio/wav;base64,{WAV}"
-INPUTS: dict[str, dict[str, Any]] = {
-    "fal-ai/ltx-2.3-quality/text-to-audio": {"prompt": "a bell rings"},
-    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {"prompt": "a bell rings", "loras": []},
-    "fal-ai/ltx-2.3-quality/audio-to-video/lora": {"prompt": "a singer", "audio_url": AUDIO_URI, "loras": []},
-    "fal-ai/ltx-2.3-22b/audio-to-video": {"prompt": "a speaker", "audio_url": AUDIO_URI},
-    "fal-ai/ltx-2.3-22b/text-to-video/lora": {"prompt": "a cowboy", "loras": []},
-}
-T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
-
-
-@dataclass
-class Harness:
-    """The app, its settings, and the worker threads serving it."""
-
-    settings: Settings
-    client: TestClient
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def start_worker(self, **overrides: Any) -> None:
-        settings = self.settings.model_copy(update=overrides)
-        worker = build_worker(settings, f"test-worker-{len(self.threads)}")
-        thread = threading.Thread(target=worker.serve, args=(self.stop,), daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def path(self, url: str) -> str:
-        return url.removeprefix("http://testserver")
-
-    def wait(self, submitted: dict[str, Any], timeout_s: float = 15.0, **headers: str) -> dict[str, Any]:
-        """Poll status until COMPLETED; returns the last status body."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            body = self.client.get(self.path(submitted["status_url"]), headers=headers).json()
-            if body["status"] == "COMPLETED":
-                return body
-            time.sleep(0.02)
-        raise AssertionError(f"job {submitted['request_id']} did not complete")
-
-
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "runner": "fake",
-        "fake_step_s": 0.02,
-        "lease_s": 2.0,
-        "heartbeat_s": 0.05,
-        "poll_interval_s": 0.02,
-        "webhook_backoff_scale": 0.01,
-    }
-    return Settings(**{**base, **overrides})
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import T2A, Harness
+from api_harness import T2A, Harness
 
 from ltxserve.settings import Settings
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import INPUTS, T2A, Harness
+from api_harness import INPUTS, T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import INPUTS, T2A, Harness
+from api_harness import INPUTS, T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import Harness
+from api_harness import Harness
 
 pytestmark = pytest.mark.timeout(60)
 A2V = "fal-ai/ltx-2.3-22b/audio-to-video"

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import T2A, Harness
+from api_harness import T2A, Harness
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 pytestmark = pytest.mark.timeout(60)

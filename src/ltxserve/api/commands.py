@@ -10,18 +10,25 @@ from ltxserve.api.main import create_app
 from ltxserve.api.supervisor import Supervisor
 from ltxserve.settings import Settings
 
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
 
 def run_api(settings: Settings) -> None:
     """Only the HTTP API (workers run elsewhere against the same store and storage)."""
     settings.check_bind(settings.host)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _configure_logging()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
 def run_serve(settings: Settings) -> None:
     """The API and one worker process per device; the API answers while the workers load."""
     settings.check_bind(settings.host)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)  # creates the store and keys before workers open them
     supervisor = Supervisor(settings)

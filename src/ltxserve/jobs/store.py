@@ -181,6 +181,11 @@ class JobStore:
             ).fetchone()
         return Heartbeat(owned=cur.rowcount == 1, cancel_requested=bool(row and row[0]))
 
+    def cancel_requested(self, request_id: str) -> bool:
+        """Whether a cancel was asked for this job (one indexed read: cheap enough for every step)."""
+        row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+        return bool(row and row[0])
+
     def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
         """Record the output; false when the lease was lost (another worker owns the job now)."""
         return self._finish_owned(request_id, worker_id, "ok", result, None)

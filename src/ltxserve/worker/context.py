@@ -71,7 +71,10 @@ class JobContext:
         self.store.add_log(self.request_id, f"{stage}: step {step}/{total}", "INFO", step=True)
 
     def should_cancel(self) -> bool:
-        return self.lease.cancel_requested or self.lease.lost
+        if self.lease.cancel_requested or self.lease.lost:
+            return True
+        # Read the flag itself rather than wait for the next heartbeat: cancel lands within one step.
+        return self.store.cancel_requested(self.request_id)
 
     def read_input(self, loc: tuple[str | int, ...], url: str, limit: int | None = None) -> Fetched:
         try:

@@ -44,6 +44,7 @@ def build_worker(settings: Settings, worker_id: str | None = None, device: str |
 def run_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> None:
     """Serve jobs until SIGTERM or SIGINT; the job in hand finishes (or is re-run elsewhere when killed)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,0 +1,81 @@
+"""Starting and stopping a live `ltxserve` (fake runner) on 127.0.0.1 for end-to-end tests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+KEY = "client-test-key-0123456789"
+OTHER_KEY = "other-test-key-0123456789"
+WAV_URI = "data:audio/wav;base64," + base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)).decode()
+INPUTS: dict[str, dict[str, Any]] = {
+    "fal-ai/ltx-2.3-quality/text-to-audio": {"prompt": "a bell rings"},
+    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {"prompt": "a bell rings", "loras": []},
+    "fal-ai/ltx-2.3-quality/audio-to-video/lora": {"prompt": "a singer", "audio_url": WAV_URI, "loras": []},
+    "fal-ai/ltx-2.3-22b/audio-to-video": {"prompt": "a speaker", "audio_url": WAV_URI},
+    "fal-ai/ltx-2.3-22b/text-to-video/lora": {"prompt": "a cowboy", "loras": []},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    data_dir: Path
+    proc: subprocess.Popen[bytes]
+
+
+def start_server(data_dir: Path, command: str = "serve", **env: str) -> LiveServer:
+    port = free_port()
+    settings_env = {
+        "LTXSERVE_RUNNER": "fake",
+        "LTXSERVE_FAKE_STEP_S": "0.03",
+        "LTXSERVE_WORKERS": "1",
+        "LTXSERVE_LEASE_S": "3",
+        "LTXSERVE_HEARTBEAT_S": "0.3",
+        "LTXSERVE_POLL_INTERVAL_S": "0.05",
+        "LTXSERVE_API_KEYS": f"{KEY},{OTHER_KEY}",
+        **env,
+    }
+    cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data_dir)]
+    proc = subprocess.Popen(cmd, env={**os.environ, **settings_env})
+    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, proc)
+    wait_ready(server, need_worker=command == "serve")
+    return server
+
+
+def wait_ready(server: LiveServer, need_worker: bool = True, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert server.proc.poll() is None, "server exited"
+        try:
+            health = httpx.get(f"{server.base_url}/health", timeout=1).json()
+            if health["ready"] or not need_worker:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become ready")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=5)
