@@ -47,7 +47,9 @@ def generate(
     endpoint_id: Annotated[str, typer.Argument(help="e.g. fal-ai/ltx-2.3-22b/text-to-video/lora")],
     model: Annotated[Path, typer.Option(help="Model folder (see docs/models.md).")],
     out: Annotated[Path, typer.Option(help="Where to write the video or audio file.")],
-    input_file: Annotated[Path | None, typer.Option("--input", help="Input JSON, as sent to the API.")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Input JSON, as sent to the API.")
+    ] = None,
     prompt: Annotated[str | None, typer.Option(help="The prompt (instead of --input).")] = None,
     audio: Annotated[Path | None, typer.Option(help="Audio file for audio_url.")] = None,
     image: Annotated[Path | None, typer.Option(help="Image file for image_url.")] = None,
@@ -71,7 +73,9 @@ def generate(
     try:
         endpoint.input_model.model_validate(payload)
     except ValidationError as exc:
-        _print_errors([{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()])
+        _print_errors(
+            [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        )
         raise typer.Exit(2) from None
     output = _run(endpoint_id, payload, model, out, device)
     print(json.dumps(output, indent=2))
@@ -96,7 +100,9 @@ def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, devi
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=step, total=total)
 
-        context = LocalContext(out, on_progress=on_progress, on_log=lambda message, level: bar.console.log(message))
+        context = LocalContext(
+            out, on_progress=on_progress, on_log=lambda message, level: bar.console.log(message)
+        )
         try:
             return runner.run(endpoint_id, payload, context)
         except JobError as exc:

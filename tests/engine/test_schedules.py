@@ -1,5 +1,6 @@
 """Every schedule against the reference's exact sigma lists and the model spec's formulas."""
 
+import itertools
 import json
 from pathlib import Path
 
@@ -17,7 +18,10 @@ VECTORS = json.loads((Path(__file__).parents[1] / "data" / "reference-sigmas.jso
         ("LTX2Scheduler(steps=30, tokens=14080)", lambda: schedules.ltx2_sigmas(30, tokens=14080)),
         ("LTX2Scheduler(steps=15, tokens=4096)", lambda: schedules.ltx2_sigmas(15, tokens=4096)),
         ("LTX2Scheduler(steps=30, tokens=4096)", lambda: schedules.ltx2_sigmas(30, tokens=4096)),
-        ("LTX2Scheduler(steps=15, latent=None) [as ltx-pipelines calls it]", lambda: schedules.ltx2_sigmas(15)),
+        (
+            "LTX2Scheduler(steps=15, latent=None) [as ltx-pipelines calls it]",
+            lambda: schedules.ltx2_sigmas(15),
+        ),
         ("LinearQuadraticScheduler(steps=15)", lambda: schedules.linear_quadratic_sigmas(15)),
         ("BetaScheduler(steps=15)", lambda: schedules.beta_sigmas(15)),
     ],
@@ -36,7 +40,7 @@ def test_schedules_descend_from_one_to_zero(name, steps):
     sigmas = schedules.sigmas_for(name, steps)
     assert sigmas[0] == pytest.approx(1.0)
     assert sigmas[-1] == 0.0
-    assert all(a > b for a, b in zip(sigmas, sigmas[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(sigmas))
     # Beta may drop duplicate timesteps; the others give exactly steps + 1 values.
     assert len(sigmas) == steps + 1 or (name == "beta" and len(sigmas) <= steps + 1)
 
@@ -59,7 +63,17 @@ def test_ltx2_shift_formula():
 
 
 def test_distilled_and_refine_sigmas():
-    assert schedules.sigmas_for("distilled", 8) == [1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875, 0.0]
+    assert schedules.sigmas_for("distilled", 8) == [
+        1.0,
+        0.99375,
+        0.9875,
+        0.98125,
+        0.975,
+        0.909375,
+        0.725,
+        0.421875,
+        0.0,
+    ]
     assert schedules.refine_sigmas() == [0.909375, 0.725, 0.421875, 0.0]
 
 

@@ -60,11 +60,15 @@ class RequestAdapters:
             if request.camera_lora != "none":
                 path = self.camera_loras.get(request.camera_lora)
                 if path is None:
-                    raise AdapterError(f"camera LoRA {request.camera_lora!r} is not installed", None, "camera_lora")
+                    raise AdapterError(
+                        f"camera LoRA {request.camera_lora!r} is not installed", None, "camera_lora"
+                    )
                 adapters.attach(CAMERA, self._read(str(path), None), request.camera_lora_scale)
             wants_distilled = any(s != 0.0 for s in request.distill_lora_scales)
             if wants_distilled and self.distilled_path is None:
-                raise AdapterError("this model folder has no distilled LoRA", None, "distill_lora_first_pass_scale")
+                raise AdapterError(
+                    "this model folder has no distilled LoRA", None, "distill_lora_first_pass_scale"
+                )
             if wants_distilled:
                 adapters.attach(DISTILLED, self._read(str(self.distilled_path), None), 0.0)
             yield ActiveAdapters(adapters, request.distill_lora_scales, wants_distilled)

@@ -53,7 +53,9 @@ def video_tokens(
         image_tokens = _image_tokens(model, end_image.pixels, plan)
         clean = torch.cat([clean, image_tokens], dim=1)
         mask = torch.cat([mask, torch.full((1, per_frame, 1), 1.0 - end_image.strength)], dim=1)
-        key_coords = lat.keyframe_coords(model.transformer, shape, plan.num_frames - 1, plan.fps, model.coords_dtype)
+        key_coords = lat.keyframe_coords(
+            model.transformer, shape, plan.num_frames - 1, plan.fps, model.coords_dtype
+        )
         coords = torch.cat([coords, key_coords], dim=2)
 
     noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
@@ -92,7 +94,11 @@ def audio_tokens(
     coords = lat.audio_coords(model.transformer, shape, model.coords_dtype)
     noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
     return TokenState(
-        latent=noise_latent(clean, noise, mask, sigma), clean=clean, mask=mask, coords=coords, generated=shape.frames
+        latent=noise_latent(clean, noise, mask, sigma),
+        clean=clean,
+        mask=mask,
+        coords=coords,
+        generated=shape.frames,
     )
 
 

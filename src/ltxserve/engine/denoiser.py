@@ -116,7 +116,9 @@ class Denoiser:
                 video_coords=video.coords.repeat(n, 1, 1, 1),
                 audio_coords=audio.coords.repeat(n, 1, 1, 1),
                 isolate_modalities=cond.audio_only,
-                spatio_temporal_guidance_blocks=list(cond.stg_blocks) if Pass.PERTURBED in plan.passes else None,
+                spatio_temporal_guidance_blocks=list(cond.stg_blocks)
+                if Pass.PERTURBED in plan.passes
+                else None,
                 perturbation_mask=torch.ones(n) if Pass.PERTURBED in plan.passes else None,
                 use_cross_timestep=True,
                 return_dict=False,
@@ -136,15 +138,16 @@ class Denoiser:
             return mask
 
         if Pass.PERTURBED in plan.passes:
-            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else None
-            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else None
+            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else torch.ones(n)
+            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else torch.ones(n)
         if Pass.ISOLATED in plan.passes:
             self.masks.cross_modal = zero_at(Pass.ISOLATED)
 
 
-def _to_denoised(sample: torch.Tensor, velocity: torch.Tensor, mask: torch.Tensor, sigma: float) -> torch.Tensor:
+def _to_denoised(
+    sample: torch.Tensor, velocity: torch.Tensor, mask: torch.Tensor, sigma: float
+) -> torch.Tensor:
     """x̂₀ = x − v·σ_token with σ_token = σ·mask (the reference's X0Model); sample is (B, T, C)."""
     n = velocity.shape[0] // sample.shape[0]
     sample = sample.float().repeat(n, 1, 1)
     return sample - velocity * (mask.float().repeat(n, 1, 1) * sigma)
-

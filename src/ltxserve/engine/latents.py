@@ -46,7 +46,9 @@ class AudioShape:
 
     @classmethod
     def for_duration(cls, channels: int, mel_bins: int, seconds: float) -> AudioShape:
-        return cls(channels=channels, frames=max(1, round(seconds * AUDIO_LATENTS_PER_SECOND)), mel_bins=mel_bins)
+        return cls(
+            channels=channels, frames=max(1, round(seconds * AUDIO_LATENTS_PER_SECOND)), mel_bins=mel_bins
+        )
 
 
 def pack_video(latent: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
+from ltxserve.engine.convert_keys import transformer_to_diffusers
 from ltxserve.engine.request import LoraTarget
 
 OFFICIAL_PREFIX = "diffusion_model."
@@ -30,12 +31,11 @@ class LoraWeights:
     layers: dict[str, tuple[torch.Tensor, torch.Tensor]]
 
 
-def read_lora(path: str | Path, module_name: callable = None) -> LoraWeights:  # type: ignore[valid-type]
+def read_lora(path: str | Path) -> LoraWeights:
     """Read an official/ComfyUI-style LoRA (`diffusion_model.<module>.lora_A/B.weight`)."""
-    rename = module_name or official_to_diffusers_module
     try:
         with safe_open(str(path), framework="pt") as f:
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
     except Exception as exc:  # safetensors raises several types for a bad header or truncated data
         raise LoraError(f"not a readable safetensors file: {exc}") from exc
     layers: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -51,7 +51,7 @@ def read_lora(path: str | Path, module_name: callable = None) -> LoraWeights:  #
         if module.startswith(OFFICIAL_PREFIX):
             module = module[len(OFFICIAL_PREFIX) :]
         # The reference fuses strength · B @ A with no alpha/rank scaling.
-        layers[rename(module)] = (down, up)
+        layers[official_to_diffusers_module(module)] = (down, up)
     if not layers:
         raise LoraError("no LoRA layers (expected keys ending in .lora_A.weight / .lora_B.weight)")
     return LoraWeights(name=Path(path).name, layers=layers)
@@ -59,13 +59,8 @@ def read_lora(path: str | Path, module_name: callable = None) -> LoraWeights:  #
 
 def official_to_diffusers_module(module: str) -> str:
     """Map an official transformer module path (`transformer_blocks.0.attn1.to_q`) to diffusers' name."""
-    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers
-
-    converted = convert_ltx2_transformer_to_diffusers({f"{module}.weight": None})
-    (key,) = converted.keys()
-    key = key.removesuffix(".weight")
-    # diffusers' converter misses LTX-2.3's prompt modulation (model spec, "Building on diffusers").
-    return key.replace("prompt_adaln_single", "prompt_adaln")
+    (key,) = transformer_to_diffusers({f"{module}.weight": None})
+    return key.removesuffix(".weight")
 
 
 def stream_of(module_path: str) -> LoraTarget:

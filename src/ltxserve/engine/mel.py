@@ -1,4 +1,4 @@
-"""Waveform → log-mel spectrogram for the audio VAE, and sample-rate conversion.
+"""Waveform → log-mel spectrogram for the audio VAE.
 
 Matches the reference's torchaudio `MelSpectrogram(power=1, norm="slaney", mel_scale="slaney",
 center=True, pad_mode="reflect")` followed by log(clamp(·, 1e-5)); written here because no CPU build of
@@ -8,31 +8,9 @@ torchaudio exists for our torch.
 from __future__ import annotations
 
 from functools import lru_cache
-from math import gcd
 
 import numpy as np
 import torch
-from scipy.signal import resample_poly
-
-
-def to_stereo(waveform: np.ndarray) -> np.ndarray:
-    """(C, N) → (2, N): mono is duplicated (the audio VAE needs two channels), more than two are averaged."""
-    if waveform.ndim == 1:
-        waveform = waveform[None]
-    if waveform.shape[0] == 2:
-        return waveform
-    if waveform.shape[0] == 1:
-        return np.concatenate([waveform, waveform], axis=0)
-    mono = waveform.mean(axis=0, keepdims=True)
-    return np.concatenate([mono, mono], axis=0)
-
-
-def resample(waveform: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Polyphase resampling with scipy's Kaiser-windowed FIR, per channel; (C, N) float32."""
-    if rate == target:
-        return waveform.astype(np.float32, copy=False)
-    g = gcd(rate, target)
-    return resample_poly(waveform, target // g, rate // g, axis=-1).astype(np.float32)
 
 
 def log_mel(waveform: torch.Tensor, sample_rate: int, n_fft: int, hop: int, n_mels: int) -> torch.Tensor:
@@ -41,7 +19,13 @@ def log_mel(waveform: torch.Tensor, sample_rate: int, n_fft: int, hop: int, n_me
     flat = waveform.reshape(batch * channels, samples).float()
     window = torch.hann_window(n_fft, dtype=torch.float32, device=flat.device)
     spec = torch.stft(
-        flat, n_fft, hop_length=hop, win_length=n_fft, window=window, center=True, pad_mode="reflect",
+        flat,
+        n_fft,
+        hop_length=hop,
+        win_length=n_fft,
+        window=window,
+        center=True,
+        pad_mode="reflect",
         return_complex=True,
     ).abs()  # (B·C, n_fft/2 + 1, frames)
     fbank = torch.from_numpy(slaney_mel_filterbank(sample_rate, n_fft, n_mels)).to(flat.device)

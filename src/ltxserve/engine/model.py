@@ -51,7 +51,13 @@ class ModelParts:
     def from_loaded(cls, loaded: Any, dtype: torch.dtype) -> ModelParts:
         facts = loaded.facts
         stft = loaded.config["audio_vae"].get("preprocessing", {}).get("stft", {})
-        for module in (loaded.transformer, loaded.video_vae, loaded.audio_vae, loaded.vocoder, loaded.connectors):
+        for module in (
+            loaded.transformer,
+            loaded.video_vae,
+            loaded.audio_vae,
+            loaded.vocoder,
+            loaded.connectors,
+        ):
             module.eval()
         return cls(
             transformer=loaded.transformer,

@@ -17,8 +17,10 @@ import torch
 class PassMasks:
     """Per-sample masks for the next forward call, shape (B,); None means "no effect"."""
 
-    video_stg: torch.Tensor | None = None  # 0 where video self-attention is skipped (STG)
-    audio_stg: torch.Tensor | None = None  # 0 where audio self-attention is skipped (STG)
+    # 0 where the modality's self-attention is skipped in the STG blocks; None leaves the transformer's own
+    # `perturbation_mask` in charge (diffusers' behaviour: both modalities together).
+    video_stg: torch.Tensor | None = None
+    audio_stg: torch.Tensor | None = None
     cross_modal: torch.Tensor | None = None  # 0 where audio↔video cross-attention is switched off
 
     def clear(self) -> None:
@@ -46,7 +48,9 @@ class _SelfAttention:
     ) -> torch.Tensor:
         own = self.masks.video_stg if self.modality == "video" else self.masks.audio_stg
         # The transformer passes a mask only inside STG blocks; outside them nothing is perturbed.
-        if perturbation_mask is None or own is None or bool((own != 0).all()):
+        if perturbation_mask is None or own is None:
+            mask, everything = perturbation_mask, all_perturbed
+        elif bool((own != 0).all()):
             mask, everything = None, False
         else:
             mask = own.to(hidden_states.dtype)[:, None, None]
@@ -79,7 +83,9 @@ class _CrossModalAttention:
         query_rotary_emb=None,
         key_rotary_emb=None,
     ) -> torch.Tensor:
-        out = self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, query_rotary_emb, key_rotary_emb)
+        out = self.inner(
+            attn, hidden_states, encoder_hidden_states, attention_mask, query_rotary_emb, key_rotary_emb
+        )
         keep = self.masks.cross_modal
         if keep is None:
             return out
@@ -93,6 +99,10 @@ def install_pass_controls(transformer) -> PassMasks:
     for block in transformer.transformer_blocks:
         block.attn1.set_processor(_SelfAttention(block.attn1.processor, masks, "video"))
         block.audio_attn1.set_processor(_SelfAttention(block.audio_attn1.processor, masks, "audio"))
-        block.audio_to_video_attn.set_processor(_CrossModalAttention(block.audio_to_video_attn.processor, masks))
-        block.video_to_audio_attn.set_processor(_CrossModalAttention(block.video_to_audio_attn.processor, masks))
+        block.audio_to_video_attn.set_processor(
+            _CrossModalAttention(block.audio_to_video_attn.processor, masks)
+        )
+        block.video_to_audio_attn.set_processor(
+            _CrossModalAttention(block.video_to_audio_attn.processor, masks)
+        )
     return masks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,18 +13,24 @@ import torch
 
 from ltxserve.engine import schedules
 from ltxserve.engine.adapters import RequestAdapters
-from ltxserve.engine.conditioning import VideoPlan, audio_tokens, dummy_video_tokens, renoise_tokens, video_tokens
-from ltxserve.engine.denoiser import Conditioning, Denoiser
-from ltxserve.engine.guidance import PassPlan, Pass, plan_passes
+from ltxserve.engine.conditioning import (
+    VideoPlan,
+    audio_tokens,
+    dummy_video_tokens,
+    renoise_tokens,
+    video_tokens,
+)
+from ltxserve.engine.denoiser import Conditioning, Denoiser, TextContext
+from ltxserve.engine.guidance import Pass, PassPlan, plan_passes
 from ltxserve.engine.latents import AudioShape, TokenState, VideoShape, pack_video, unpack_audio, unpack_video
 from ltxserve.engine.loop import SamplerOptions, denoise
-from ltxserve.engine.mel import to_stereo
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.passes import install_pass_controls
 from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
 from ltxserve.engine.upsample import upsample_video_tokens
 from ltxserve.engine.vae import decode_audio, decode_video
+from ltxserve.media.audio_convert import fit_length, to_stereo
 
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
@@ -31,6 +38,7 @@ CancelFn = Callable[[], bool]
 # `acceleration` → run every guidance pass only every N steps and reuse the delta in between (docs/engine.md).
 GUIDANCE_EVERY = {"none": 1, "regular": 2, "high": 3, "full": 4}
 MAX_SEED = 2**31 - 1
+PROMPT_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,14 @@ class Engine:
         self.parts = parts
         self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
         self.adapters = RequestAdapters(parts.transformer, parts.distilled_lora_path, camera_loras or {})
+        # Prompt encodings by text: negative prompts are mostly the endpoints' defaults, and users retry
+        # prompts with other seeds, so a small cache skips the text encoder for most requests.
+        self._prompts: OrderedDict[str, TextContext] = OrderedDict()
 
     @classmethod
-    def load(cls, model_dir: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32, **kw) -> Engine:
+    def load(
+        cls, model_dir: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32, **kw
+    ) -> Engine:
         return cls(ModelParts.load(Path(model_dir), device=device, dtype=dtype), **kw)
 
     def generate(
@@ -76,7 +89,6 @@ class Engine:
             # 4. Decode
             frames = self._decode_video(request, result.video, progress)
             waveform, rate = self._decode_audio(request, result.audio, progress)
-        height, width = _output_size(request)
         return GenerationResult(
             frames=frames,
             waveform=waveform,
@@ -84,8 +96,8 @@ class Engine:
             fps=request.fps,
             seed=seed,
             prompt=request.prompt,
-            width=width if frames is not None else 0,
-            height=height if frames is not None else 0,
+            width=request.width if frames is not None else 0,
+            height=request.height if frames is not None else 0,
             num_frames=request.num_frames,
         )
 
@@ -95,18 +107,30 @@ class Engine:
         audio_active = request.audio is None or request.audio.strength < 1.0
         video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
         plan = plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active)
-        positive = encode_prompt(self.parts, request.prompt)
-        negative = encode_prompt(self.parts, request.negative_prompt) if Pass.NEGATIVE in plan.passes else None
+        positive = self._encode(request.prompt)
+        negative = self._encode(request.negative_prompt) if Pass.NEGATIVE in plan.passes else None
         return Conditioning(
             positive=positive,
             negative=negative,
             video_guidance=video_guidance,
             audio_guidance=request.audio_guidance,
             plan=plan,
-            stg_blocks=request.stg_blocks if request.stg_blocks is not None else self.parts.default_stg_blocks,
+            stg_blocks=request.stg_blocks
+            if request.stg_blocks is not None
+            else self.parts.default_stg_blocks,
             fps=request.fps,
             audio_only=request.mode == "text_to_audio",
         )
+
+    def _encode(self, prompt: str) -> TextContext:
+        if prompt in self._prompts:
+            self._prompts.move_to_end(prompt)
+            return self._prompts[prompt]
+        context = encode_prompt(self.parts, prompt)
+        self._prompts[prompt] = context
+        while len(self._prompts) > PROMPT_CACHE_SIZE:
+            self._prompts.popitem(last=False)
+        return context
 
     def _first_stage(self, request, cond, generator, progress, cancelled) -> StageResult:
         scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
@@ -127,8 +151,15 @@ class Engine:
         )
         stage = "denoise" if scale == 1 else "denoise_stage1"
         video, audio = denoise(
-            self.denoiser, cond, video, audio, sigmas, options, generator,
-            lambda step, total: progress(stage, step, total), cancelled,
+            self.denoiser,
+            cond,
+            video,
+            audio,
+            sigmas,
+            options,
+            generator,
+            lambda step, total: progress(stage, step, total),
+            cancelled,
         )
         return StageResult(video, audio)
 
@@ -142,16 +173,32 @@ class Engine:
         sigmas = schedules.refine_sigmas()
         plan = self._video_plan(request, 1)
         video = video_tokens(
-            self.parts, plan, request.image, request.end_image, generator, sigma=sigmas[0], start=pack_video(upsampled)
+            self.parts,
+            plan,
+            request.image,
+            request.end_image,
+            generator,
+            sigma=sigmas[0],
+            start=pack_video(upsampled),
         )
         audio = renoise_tokens(first.audio, sigmas[0], generator)
         refine_cond = replace(
-            cond, negative=None, video_guidance=Guidance(), audio_guidance=Guidance(),
+            cond,
+            negative=None,
+            video_guidance=Guidance(),
+            audio_guidance=Guidance(),
             plan=PassPlan((Pass.COND,), False, False),
         )
         video, audio = denoise(
-            self.denoiser, refine_cond, video, audio, sigmas, SamplerOptions(), generator,
-            lambda step, total: progress("refine", step, total), cancelled,
+            self.denoiser,
+            refine_cond,
+            video,
+            audio,
+            sigmas,
+            SamplerOptions(),
+            generator,
+            lambda step, total: progress("refine", step, total),
+            cancelled,
         )
         return StageResult(video, audio)
 
@@ -164,19 +211,25 @@ class Engine:
         progress("decode_video", 1, 1)
         return frames[: request.num_frames]
 
-    def _decode_audio(self, request: EngineRequest, audio: TokenState, progress) -> tuple[np.ndarray | None, int]:
+    def _decode_audio(
+        self, request: EngineRequest, audio: TokenState, progress
+    ) -> tuple[np.ndarray | None, int]:
         if not request.generate_audio:
             return None, self.parts.audio_output_rate
         seconds = request.num_frames / request.fps
         if request.audio is not None and request.audio.strength >= 1.0:
             # The input conditions the video unchanged: hand it back exactly, at its own rate.
-            return _exact_input(request.audio.waveform, request.audio.sample_rate, seconds), request.audio.sample_rate
+            return _exact_input(
+                request.audio.waveform, request.audio.sample_rate, seconds
+            ), request.audio.sample_rate
         progress("decode_audio", 0, 1)
         shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
-        waveform = decode_audio(self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), shape))
+        waveform = decode_audio(
+            self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), shape)
+        )
         rate = self.parts.audio_output_rate
         progress("decode_audio", 1, 1)
-        return _fit_length(waveform, round(seconds * rate)), rate
+        return fit_length(waveform, round(seconds * rate)), rate
 
     def _video_plan(self, request: EngineRequest, downscale: int) -> VideoPlan:
         height, width = request.height // downscale, request.width // downscale
@@ -184,16 +237,6 @@ class Engine:
         return VideoPlan(shape, height, width, request.num_frames, request.fps)
 
 
-def _output_size(request: EngineRequest) -> tuple[int, int]:
-    return request.height, request.width
-
-
 def _exact_input(waveform: np.ndarray, rate: int, seconds: float) -> np.ndarray:
     """The input audio as stereo, trimmed (or padded with silence) to the video's duration."""
-    return _fit_length(to_stereo(np.asarray(waveform, dtype=np.float32)), round(seconds * rate))
-
-
-def _fit_length(waveform: np.ndarray, samples: int) -> np.ndarray:
-    if waveform.shape[1] >= samples:
-        return waveform[:, :samples]
-    return np.pad(waveform, ((0, 0), (0, samples - waveform.shape[1])))
+    return fit_length(to_stereo(np.asarray(waveform, dtype=np.float32)), round(seconds * rate))

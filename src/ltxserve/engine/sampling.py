@@ -76,5 +76,7 @@ def renoise(
     token_sigma_hat = mask * sigma_hat
     a = (1.0 - token_sigma_hat) / (1.0 - token_sigma).clamp_min(1e-6)
     b = (token_sigma_hat**2 - (a * token_sigma) ** 2).clamp_min(0.0).sqrt()
-    noise = torch.randn(sample.shape, generator=generator, dtype=torch.float32, device="cpu").to(sample.device)
+    noise = torch.randn(sample.shape, generator=generator, dtype=torch.float32, device="cpu").to(
+        sample.device
+    )
     return (a * sample.float() + b * noise).to(sample.dtype)

@@ -26,7 +26,9 @@ def ltx2_sigmas(steps: int, tokens: int = REFERENCE_TOKENS, terminal: float = 0.
     """LTX-2 schedule: linear sigmas, shifted for `tokens`, non-zero part stretched to end at `terminal`."""
     _check_steps(steps)
     shift = tokens * (MAX_SHIFT - BASE_SHIFT) / (MAX_SHIFT_TOKENS - BASE_SHIFT_TOKENS)
-    shift += BASE_SHIFT - (MAX_SHIFT - BASE_SHIFT) / (MAX_SHIFT_TOKENS - BASE_SHIFT_TOKENS) * BASE_SHIFT_TOKENS
+    shift += (
+        BASE_SHIFT - (MAX_SHIFT - BASE_SHIFT) / (MAX_SHIFT_TOKENS - BASE_SHIFT_TOKENS) * BASE_SHIFT_TOKENS
+    )
     linear = np.linspace(1.0, 0.0, steps + 1)
     shifted = [_time_shift(shift, s) if s > 0 else 0.0 for s in linear]
     # Stretch so that the last non-zero sigma equals `terminal`: z = 1 - σ, σ ← 1 - z / (z_last / (1 - terminal)).

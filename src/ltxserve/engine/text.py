@@ -24,7 +24,9 @@ def encode_prompt(model, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS) -> Te
     device = next(model.connectors.parameters()).device
     input_ids = tokens.input_ids.to(device)
     attention_mask = tokens.attention_mask.to(device)
-    outputs = model.text_encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+    outputs = model.text_encoder(
+        input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+    )
     # (1, L, D, layers + 1) → (1, L, D·(layers + 1))
     stacked = torch.stack(outputs.hidden_states, dim=-1).flatten(2, 3)
     dtype = next(model.connectors.parameters()).dtype

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ltxserve.engine.mel import log_mel, resample, to_stereo
+from ltxserve.engine.mel import log_mel
+from ltxserve.media.audio_convert import fit_length, resample, to_stereo
 
 
 def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,11 +61,10 @@ def encode_audio(audio_vae, waveform: np.ndarray, rate: int, seconds: float, mel
     `mel` gives the VAE's front end: sample_rate, n_fft, hop, n_mels (from the checkpoint config).
     """
     stereo = resample(to_stereo(waveform.astype(np.float32)), rate, mel["sample_rate"])
-    samples = round(seconds * mel["sample_rate"])
-    stereo = stereo[:, :samples]
-    if stereo.shape[1] < samples:
-        stereo = np.pad(stereo, ((0, 0), (0, samples - stereo.shape[1])))
-    spectrogram = log_mel(torch.from_numpy(stereo)[None], mel["sample_rate"], mel["n_fft"], mel["hop"], mel["n_mels"])
+    stereo = fit_length(stereo, round(seconds * mel["sample_rate"]))
+    spectrogram = log_mel(
+        torch.from_numpy(stereo)[None], mel["sample_rate"], mel["n_fft"], mel["hop"], mel["n_mels"]
+    )
     dtype = next(audio_vae.parameters()).dtype
     posterior = audio_vae.encode(spectrogram.to(dtype)).latent_dist
     latent = posterior.mean.float()  # (1, C, T, M)

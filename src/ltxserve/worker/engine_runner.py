@@ -47,7 +47,9 @@ class EngineRunner:
         validated = endpoint.input_model.model_validate(input)
         with tempfile.TemporaryDirectory(prefix="ltxserve-job-") as scratch:
             request = self.plan(endpoint, validated, ctx, Path(scratch))
-            ctx.log(f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps")
+            ctx.log(
+                f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps"
+            )
             result = self.generate(request, ctx)
             return self.finish(endpoint, output_options(validated), result, ctx, Path(scratch))
 
@@ -69,12 +71,19 @@ class EngineRunner:
         except GenerationCancelled as exc:
             raise JobCancelled() from exc
         except AdapterError as exc:
-            loc: tuple[str | int, ...] = ("body", exc.field) if exc.index is None else ("body", "loras", exc.index)
+            loc: tuple[str | int, ...] = (
+                ("body", exc.field) if exc.index is None else ("body", "loras", exc.index)
+            )
             detail = {"loc": list(loc), "msg": str(exc), "type": "lora_error"}
             raise JobError(_failure(detail)) from exc
 
     def finish(
-        self, endpoint: Endpoint, options: OutputOptions, result: GenerationResult, ctx: RunContext, scratch: Path
+        self,
+        endpoint: Endpoint,
+        options: OutputOptions,
+        result: GenerationResult,
+        ctx: RunContext,
+        scratch: Path,
     ) -> dict[str, Any]:
         encoded = encode_result(endpoint.output_field, result, options, scratch)
         file = ctx.store_output(encoded.data, encoded.content_type, encoded.file_name, encoded.extra)
@@ -99,8 +108,12 @@ def resolve_media(
                 continue
             fetched = ctx.read_input(("body", field), url, limits.max_input_bytes)
             if field.startswith("audio"):
-                audio = decode_audio(fetched.data, field=field, limits=limits,
-                                     preprocess=bool(getattr(validated, "preprocess_audio", False)))
+                audio = decode_audio(
+                    fetched.data,
+                    field=field,
+                    limits=limits,
+                    preprocess=bool(getattr(validated, "preprocess_audio", False)),
+                )
                 media.audio[field] = (audio.waveform, audio.sample_rate)
             else:
                 media.images[field] = decode_image(fetched.data, field=field, limits=limits)
