@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -9,7 +10,14 @@ import numpy as np
 import pytest
 from media_assets import tone
 
-from ltxserve.media import CONTAINERS, AudioTrack, VideoEncoder, encode_video, probe_video
+from ltxserve.media import (
+    CONTAINERS,
+    AudioTrack,
+    VideoEncoder,
+    encode_video,
+    frame_rate_fraction,
+    probe_video,
+)
 
 # (output type, video codec as probed, pixel formats as decoded, audio codec or None)
 EXPECTED = [
@@ -135,3 +143,22 @@ def test_wrong_extension_and_odd_sizes_are_refused(tmp_path: Path) -> None:
     ):
         encoder.write(np.zeros((1, 160, 256, 3), np.float32))
     assert not (tmp_path / "y.mp4").exists()  # a failed encode leaves no partial file
+
+
+def test_leaving_the_with_block_finishes_the_file(tmp_path: Path, frames: np.ndarray) -> None:
+    with VideoEncoder(tmp_path / "auto.mp4", width=256, height=160, fps=24) as encoder:
+        encoder.write(frames[:5])
+    assert encoder.info is not None and probe_video(tmp_path / "auto.mp4").num_frames == 5
+
+
+@pytest.mark.parametrize(
+    ("fps", "fraction"),
+    [
+        (23.976, Fraction(24000, 1001)),
+        (29.97, Fraction(30000, 1001)),
+        (24.0, Fraction(24)),
+        (12.5, Fraction(25, 2)),
+    ],
+)
+def test_frame_rates_become_exact_fractions(fps: float, fraction: Fraction) -> None:
+    assert frame_rate_fraction(fps) == fraction

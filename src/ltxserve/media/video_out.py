@@ -11,7 +11,7 @@ from types import TracebackType
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from ltxserve.media.audio_convert import fit_length, resample, sanitize, to_stereo
 from ltxserve.media.frame_rate import frame_rate_fraction
@@ -61,6 +61,7 @@ class VideoEncoder:
         self.rate = frame_rate_fraction(fps)
         self.settings = video_settings(output_type, quality, write_mode)
         self.frames_written = 0
+        self.info: VideoFileInfo | None = None  # set by close()
         self._container = av.open(
             str(self.path),
             "w",
@@ -110,6 +111,8 @@ class VideoEncoder:
 
     def close(self) -> VideoFileInfo:
         """Flush the encoders, pad/trim audio to the video's duration, finish the file and probe it."""
+        if self.info is not None:
+            return self.info
         if self.frames_written == 0:
             self._abort()
             raise ValueError("no frames were written")
@@ -120,7 +123,8 @@ class VideoEncoder:
             self._send_audio(until_sample=self._audio_target(), final=True)
             self._mux(self._audio.encode(None))
         self._container.close()
-        return probe_video(self.path, content_type=self.spec.content_type)
+        self.info = probe_video(self.path, content_type=self.spec.content_type)
+        return self.info
 
     def __enter__(self) -> VideoEncoder:
         return self
@@ -130,6 +134,8 @@ class VideoEncoder:
     ) -> None:
         if exc_type is not None:
             self._abort()
+        elif self.info is None:
+            self.close()  # leaving the block finishes the file, as leaving `with open(...)` does
 
     def _add_video_stream(self) -> av.VideoStream:
         codec_rate = GIF_TIME_BASE**-1 if self.spec.video_codec == "gif" else self.rate
@@ -164,7 +170,7 @@ class VideoEncoder:
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
         # Convert here rather than in the encoder: only reformat() takes the BT.709 matrix and range.
         frame = self._reformatter.reformat(
-            frame, format=self.spec.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG"
+            frame, format=self.spec.pix_fmt, dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG
         )
         frame.pts, frame.time_base = index, 1 / self.rate
         return frame
