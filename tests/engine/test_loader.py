@@ -211,6 +211,9 @@ def test_folder_rule_prefers_dev_and_explicit_paths_win(tmp_path):
     (tmp_path / "gemma").mkdir()
     _fake_checkpoint(tmp_path / "ltx-2.3-22b-distilled-1.1.safetensors", "2.3.0")
     _fake_checkpoint(tmp_path / "ltx-2.3-22b-dev.safetensors", "2.3.0")
+    _fake_checkpoint(
+        tmp_path / "ltx-2.3-22b-distilled-lora-384.safetensors", "2.3.0"
+    )  # LoRAs may carry metadata
     for name in (
         "ltx-2.3-spatial-upscaler-x2-1.0",
         "ltx-2.3-spatial-upscaler-x2-1.1",
@@ -220,7 +223,7 @@ def test_folder_rule_prefers_dev_and_explicit_paths_win(tmp_path):
     files = resolve_model_files(tmp_path)
     assert files.checkpoint.name == "ltx-2.3-22b-dev.safetensors"
     assert files.upsampler.name == "ltx-2.3-spatial-upscaler-x2-1.1.safetensors"
-    assert files.distilled_lora is None
+    assert files.distilled_lora.name == "ltx-2.3-22b-distilled-lora-384.safetensors"
     chosen = tmp_path / "ltx-2.3-22b-distilled-1.1.safetensors"
     assert resolve_model_files(tmp_path, checkpoint=chosen).checkpoint == chosen
 

@@ -86,14 +86,19 @@ def test_learned_weights_are_order_one_not_point_zero_two(tiny_model_dir):
     assert 0.8 < weight.std().item() * math.sqrt(weight.shape[1]) < 1.2
 
 
-def _transformer_output(model, video_timestep_scale: float):
-    torch.manual_seed(0)
-    sigma = torch.tensor([700.0])
+def _transformer_output(model, video_timestep_scale: float, dtype: torch.dtype = torch.float32):
+    """Video output of one forward on fixed random inputs: 2×2×3 video tokens, 5 audio tokens."""
+    generator = torch.Generator().manual_seed(0)
+
+    def noise(*shape):
+        return torch.randn(*shape, generator=generator).to(dtype)
+
+    sigma = torch.tensor([700.0], dtype=dtype)
     video, _ = model.transformer(
-        hidden_states=torch.randn(1, 12, 128),
-        audio_hidden_states=torch.randn(1, 5, 128),
-        encoder_hidden_states=torch.randn(1, 7, 32),
-        audio_encoder_hidden_states=torch.randn(1, 7, 16),
+        hidden_states=noise(1, 12, 128),
+        audio_hidden_states=noise(1, 5, 128),
+        encoder_hidden_states=noise(1, 7, 32),
+        audio_encoder_hidden_states=noise(1, 7, 16),
         timestep=(sigma * video_timestep_scale).expand(1, 12),
         audio_timestep=sigma.expand(1, 5),
         sigma=sigma,
@@ -152,3 +157,12 @@ def test_stft_basis_computes_the_windowed_spectrum():
     expected = torch.fft.rfft(frame * torch.hann_window(256))
     assert torch.allclose(spectrum[0], expected.real, atol=1e-4)
     assert torch.allclose(spectrum[1], expected.imag, atol=1e-4)
+
+
+@torch.inference_mode()
+def test_tiny_model_loads_in_bfloat16(tiny_model_dir):
+    model = load_model(tiny_model_dir, dtype=torch.bfloat16, load_text_encoder=False)
+    assert {p.dtype for p in model.transformer.parameters()} == {torch.bfloat16}
+    assert model.text_encoder is None
+    video = _transformer_output(model, 1.0, torch.bfloat16)
+    assert video.dtype == torch.bfloat16 and torch.isfinite(video).all()

@@ -1,8 +1,9 @@
 """Load an LTX-2.3 model directory into diffusers/transformers modules: `load_model(model_dir)`.
 
 Model directory rule (docs/models.md):
-- checkpoint: the top-level `*.safetensors` whose metadata has `model_version` and a `config` with a
-  transformer section; with several, the one whose name contains "dev"; or an explicit path;
+- checkpoint: the top-level `*.safetensors` (not named *lora*, *upscaler*, *upsampler*) whose metadata has
+  `model_version` and a `config` with a transformer section; with several, the one whose name contains
+  "dev"; or an explicit path;
 - Gemma: the `gemma*/` sub-folder (or an explicit path);
 - spatial ×2 upsampler (optional): a `*upscaler*`/`*upsampler*` file, not temporal, not ×1.5; the last by name;
 - distilled LoRA (optional): a `*distilled-lora*` file.
@@ -76,9 +77,16 @@ class LoadedModel:
 # --- the model directory ----------------------------------------------------------------------
 
 
+def _is_side_file(path: Path) -> bool:
+    """LoRAs and upsamplers are never the checkpoint, whatever their metadata says."""
+    name = path.name.lower()
+    return any(part in name for part in ("lora", "upscaler", "upsampler"))
+
+
 def _find_checkpoint(model_dir: Path) -> Path:
     """The LTX single file of the folder (see the module docstring for the rule)."""
-    found = sorted(p for p in model_dir.glob("*.safetensors") if ckpt.is_ltx_checkpoint(p))
+    candidates = [p for p in model_dir.glob("*.safetensors") if not _is_side_file(p)]
+    found = sorted(p for p in candidates if ckpt.is_ltx_checkpoint(p))
     if len(found) > 1:
         found = [p for p in found if "dev" in p.name] or found
     if len(found) != 1:

@@ -126,7 +126,8 @@ def _encoder_kwargs(blocks: list, latent_channels: int) -> dict:
 def _decoder_kwargs(blocks: list, base_channels: int) -> dict:
     """Decoder part (walks `reversed(decoder_blocks)`; diffusers wants lists in encoder order)."""
     channels = base_channels * 8  # the reference decoder starts at base_channels × 8 features
-    mid_layers, mid_noise, ups = 0, False, []
+    mid_layers, mid_noise = 0, False
+    ups: list[dict] = []  # one entry per up block, in decoding order
     for name, params in reversed(blocks):
         cfg = block_params(params)
         if name == "res_x":
