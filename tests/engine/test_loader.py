@@ -232,3 +232,12 @@ def test_folder_without_checkpoint_says_what_is_missing(tmp_path):
     (tmp_path / "gemma").mkdir()
     with pytest.raises(FileNotFoundError, match=r"LTX-2\.3 checkpoint"):
         resolve_model_files(tmp_path)
+
+
+def test_components_are_read_one_prefix_at_a_time_and_cast(reference_tiny_dir):
+    path = reference_tiny_dir / "ltx-tiny.safetensors"
+    vae = ckpt.read_tensors(path, ckpt.VIDEO_VAE_PREFIX, dtype=torch.float32)
+    assert vae and all(k.startswith("vae.") for k in vae)
+    assert {t.dtype for t in vae.values()} == {torch.float32}
+    assert not ckpt.is_ltx_checkpoint(reference_tiny_dir / "upsampler-tiny.safetensors")
+    assert ckpt.read_metadata_config(reference_tiny_dir / "upsampler-tiny.safetensors")["mid_channels"] == 32
