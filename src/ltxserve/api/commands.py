@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 
 import uvicorn
 
@@ -33,6 +35,8 @@ def run_serve(settings: Settings) -> None:
     app = create_app(settings)  # creates the store and keys before workers open them
     supervisor = Supervisor(settings)
     supervisor.start()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit runs the `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:

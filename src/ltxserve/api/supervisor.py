@@ -67,6 +67,7 @@ class Supervisor:
             worker_id,
             "--device",
             self._devices[worker_id],
+            "--with-parent",
         ]
         self.procs[worker_id] = subprocess.Popen(cmd, env=self._env)
         log.info("started %s (pid %d) on %s", worker_id, self.procs[worker_id].pid, self._devices[worker_id])

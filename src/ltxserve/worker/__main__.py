@@ -12,8 +12,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="ltxserve-worker")
     parser.add_argument("--worker-id", default=None)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--with-parent", action="store_true", help="exit when the parent process is gone")
     args = parser.parse_args()
-    run_worker(Settings(), args.worker_id, args.device)
+    run_worker(Settings(), args.worker_id, args.device, args.with_parent)
 
 
 if __name__ == "__main__":

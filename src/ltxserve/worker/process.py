@@ -41,11 +41,23 @@ def build_worker(settings: Settings, worker_id: str | None = None, device: str |
     return Worker(settings, store, storage, resolver, runner, worker_id, device)
 
 
-def run_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> None:
+def _exit_with_parent(stop: threading.Event, interval_s: float = 1.0) -> None:
+    """Stop when the parent (`serve`) is gone, even if it was killed without stopping its workers."""
+    parent = os.getppid()
+    while not stop.wait(interval_s):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def run_worker(
+    settings: Settings, worker_id: str | None = None, device: str | None = None, with_parent: bool = False
+) -> None:
     """Serve jobs until SIGTERM or SIGINT; the job in hand finishes (or is re-run elsewhere when killed)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if with_parent:
+        threading.Thread(target=_exit_with_parent, args=(stop,), daemon=True).start()
     build_worker(settings, worker_id, device).serve(stop)
