@@ -19,3 +19,11 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ltxserve.engine.tiny import write_tiny_model
 
     return write_tiny_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir: Path):
+    """One engine on the tiny model for the whole run (loading it takes seconds)."""
+    from ltxserve.engine.pipeline import Engine
+
+    return Engine.load(tiny_model_dir)

@@ -1,4 +1,4 @@
-"""Resolved media to engine conditioning: fitted images, input audio and local LoRA files."""
+"""Resolved media to engine conditioning: images, input audio and local LoRA files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 import numpy as np
-from PIL import Image
 
 from ltxserve.endpoints.common import LoRAInput
 from ltxserve.endpoints.registry import PlanError, ResolvedMedia
@@ -20,22 +19,8 @@ def image_shape(media: ResolvedMedia, field: str) -> tuple[int, int] | None:
     return None if pixels is None else (int(pixels.shape[1]), int(pixels.shape[0]))
 
 
-def fit_image(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale to cover (width, height), then centre-crop: (H, W, 3) uint8 -> (height, width, 3) uint8."""
-    src_h, src_w = pixels.shape[:2]
-    if (src_w, src_h) == (width, height):
-        return pixels
-    scale = max(width / src_w, height / src_h)
-    cover_w, cover_h = max(width, round(src_w * scale)), max(height, round(src_h * scale))
-    resized = Image.fromarray(pixels).resize((cover_w, cover_h), Image.Resampling.LANCZOS)
-    left, top = (cover_w - width) // 2, (cover_h - height) // 2
-    return np.asarray(resized.crop((left, top, left + width, top + height)))
-
-
-def image_input(
-    media: ResolvedMedia, field: str, url: str | None, strength: float, size: tuple[int, int]
-) -> ImageInput | None:
-    """The conditioning image for `field`, fitted to the output size; None when no URL was given."""
+def image_input(media: ResolvedMedia, field: str, url: str | None, strength: float) -> ImageInput | None:
+    """The conditioning image for `field` as decoded (the worker fits it to the size); None without a URL."""
     if url is None:
         return None
     pixels = media.images.get(field)
@@ -43,7 +28,7 @@ def image_input(
         raise PlanError((field,), f"{field} was given but not fetched", "file_download_error")
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
         raise PlanError((field,), f"{field} must decode to an RGB uint8 image", "image_load_error")
-    return ImageInput(pixels=fit_image(pixels, *size), strength=strength)
+    return ImageInput(pixels=pixels, strength=strength)
 
 
 def audio_input(media: ResolvedMedia, field: str, strength: float) -> AudioInput:

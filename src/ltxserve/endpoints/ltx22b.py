@@ -223,10 +223,8 @@ def plan_audio_to_video(inp: Ltx22bAudioToVideoInput, media: ResolvedMedia) -> E
     )
     # 2. Conditioning: audio at audio_strength (1 keeps it unchanged), images fitted to the output size.
     audio = audio_input(media, "audio_url", inp.audio_strength)
-    image = image_input(media, "image_url", inp.image_url, inp.image_strength, (width, height))
-    end_image = image_input(
-        media, "end_image_url", inp.end_image_url, inp.end_image_strength, (width, height)
-    )
+    image = image_input(media, "image_url", inp.image_url, inp.image_strength)
+    end_image = image_input(media, "end_image_url", inp.end_image_url, inp.end_image_strength)
     # 3. Length: from the audio, or num_frames, on the 8k+1 grid.
     if inp.match_audio_length:
         num_frames = frames_for_audio(audio_duration(audio), inp.fps)

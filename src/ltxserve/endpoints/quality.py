@@ -203,7 +203,7 @@ def plan_audio_to_video(inp: QualityAudioToVideoLoraInput, media: ResolvedMedia)
     )
     # 2. Conditioning: the audio is kept as given (strength 1), the image at image_strength.
     audio = audio_input(media, "audio_url", strength=1.0)
-    image = image_input(media, "image_url", inp.image_url, inp.image_strength, (width, height))
+    image = image_input(media, "image_url", inp.image_url, inp.image_strength)
     if inp.match_audio_length:
         num_frames = frames_for_audio(audio_duration(audio), inp.frames_per_second)
     else:

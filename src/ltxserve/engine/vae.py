@@ -17,7 +17,7 @@ def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def fit_image(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
     """(H, W, 3) uint8 → (1, 3, 1, height, width) in [-1, 1]: scale to cover, then centre-crop."""
-    image = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    image = torch.from_numpy(np.array(pixels, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
     h, w = image.shape[-2:]
     scale = max(height / h, width / w)
     new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))

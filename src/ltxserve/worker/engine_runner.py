@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from ltxserve.engine.request import EngineRequest, GenerationCancelled, Generati
 from ltxserve.jobs.records import JobFailure, model_error
 from ltxserve.media import errors as media_errors
 from ltxserve.media.audio_in import decode_audio
+from ltxserve.media.image_fit import fit_image, recompress_like_reference
 from ltxserve.media.image_in import decode_image
 from ltxserve.media.limits import MediaLimits
 from ltxserve.worker.encode import encode_result
@@ -59,9 +61,10 @@ class EngineRunner:
         from ltxserve.endpoints import PlanError
 
         try:
-            return endpoint.plan(validated, media)
+            request = endpoint.plan(validated, media)
         except PlanError as exc:
             raise JobError(_failure(exc.detail())) from exc
+        return with_reference_images(request)
 
     def generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
         from ltxserve.engine.adapters import AdapterError
@@ -88,6 +91,18 @@ class EngineRunner:
         encoded = encode_result(endpoint.output_field, result, options, scratch)
         file = ctx.store_output(encoded.data, encoded.content_type, encoded.file_name, encoded.extra)
         return {endpoint.output_field: file, "seed": result.seed, "prompt": result.prompt}
+
+
+def with_reference_images(request: EngineRequest) -> EngineRequest:
+    """Fit conditioning images to the output size, then the H.264 CRF-33 round trip the reference applies."""
+    changes = {
+        name: replace(
+            image, pixels=recompress_like_reference(fit_image(image.pixels, request.width, request.height))
+        )
+        for name in ("image", "end_image")
+        if (image := getattr(request, name)) is not None
+    }
+    return replace(request, **changes) if changes else request
 
 
 def resolve_media(
