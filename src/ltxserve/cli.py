@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="LTX-2.3 behi
 models_app = typer.Typer(no_args_is_help=True, help="Write the tiny test model or download the real weights.")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
+
+
+class Variant(StrEnum):
+    dev = "dev"
+    distilled = "distilled"
 
 
 @models_app.command("make-tiny")
@@ -34,12 +40,14 @@ def make_tiny(
 @models_app.command("download")
 def download(
     to: Annotated[Path, typer.Option(help="Model folder to fill.")] = Path("models/ltx-2.3"),
-    variant: Annotated[str, typer.Option(help="dev (with the distilled LoRA) or distilled.")] = "dev",
+    variant: Annotated[
+        Variant, typer.Option(help="dev (with the distilled LoRA) or distilled.")
+    ] = Variant.dev,
 ) -> None:
     """Download the real LTX-2.3 files from the Hugging Face hub (needs network access and ~60 GB)."""
     from ltxserve.engine.download import download_model
 
-    download_model(to, variant=variant)
+    download_model(to, variant="dev" if variant is Variant.dev else "distilled")
 
 
 @app.command()
