@@ -63,11 +63,19 @@ def official_to_diffusers_module(module: str) -> str:
     return key.removesuffix(".weight")
 
 
+# Modules that write into the audio stream although their names do not start with `audio_`, and the one
+# `audio_*` module that writes into the video stream (its queries are video tokens).
+_AUDIO_WRITERS = {"video_to_audio_attn", "av_cross_attn_audio_scale_shift", "av_cross_attn_audio_v2a_gate"}
+_VIDEO_WRITERS = {"audio_to_video_attn"}
+
+
 def stream_of(module_path: str) -> LoraTarget:
-    """Which stream a module writes into: audio modules, and video→audio attention, belong to audio."""
-    parts = module_path.split(".")
-    if any(p.startswith("audio_") or p == "video_to_audio_attn" for p in parts):
-        return "audio"
+    """Which stream a module writes into (docs/engine.md, "LoRAs")."""
+    for part in module_path.split("."):
+        if part in _VIDEO_WRITERS:
+            return "video"
+        if part in _AUDIO_WRITERS or part.startswith("audio_"):
+            return "audio"
     return "video"
 
 

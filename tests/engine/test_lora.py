@@ -1,0 +1,108 @@
+"""LoRAs as hooks: they change the output, never the base weights, and per-pass scales take effect."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from ltxserve.engine.adapters import AdapterError
+from ltxserve.engine.lora import AdapterSet, LoraError, read_lora, stream_of
+from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+
+
+def t2v(**overrides) -> EngineRequest:
+    base = dict(
+        mode="text_to_video",
+        prompt="a kite over a beach",
+        width=64,
+        height=64,
+        num_frames=9,
+        num_inference_steps=2,
+        scheduler="ltx2",
+        video_guidance=Guidance(),
+        audio_guidance=Guidance(),
+        seed=3,
+    )
+    base.update(overrides)
+    return EngineRequest(**base)
+
+
+@pytest.fixture(scope="module")
+def lora_file(tiny_engine):
+    return str(tiny_engine.parts.distilled_lora_path)
+
+
+def _base_state(engine):
+    return {k: v.clone() for k, v in engine.parts.transformer.state_dict().items()}
+
+
+def test_lora_changes_output_and_a_b_a_gives_a_exactly(tiny_engine, lora_file):
+    before = _base_state(tiny_engine)
+    plain = tiny_engine.generate(t2v())
+    strong = tiny_engine.generate(t2v(loras=(LoraSpec(lora_file, 1.0),)))
+    weak = tiny_engine.generate(t2v(loras=(LoraSpec(lora_file, 0.3),)))
+    again = tiny_engine.generate(t2v(loras=(LoraSpec(lora_file, 1.0),)))
+    after_plain = tiny_engine.generate(t2v())
+    assert not np.array_equal(plain.frames, strong.frames)
+    assert not np.array_equal(strong.frames, weak.frames)
+    assert np.array_equal(strong.frames, again.frames) and np.array_equal(strong.waveform, again.waveform)
+    assert np.array_equal(plain.frames, after_plain.frames)
+    after = tiny_engine.parts.transformer.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_distilled_lora_scales_apply_per_pass(tiny_engine):
+    two_stage = t2v(width=128, height=64, use_multiscale=True)
+    off = tiny_engine.generate(replace(two_stage, distill_lora_scales=(0.0, 0.0)))
+    first = tiny_engine.generate(replace(two_stage, distill_lora_scales=(0.5, 0.0)))
+    second = tiny_engine.generate(replace(two_stage, distill_lora_scales=(0.0, 0.5)))
+    assert len({off.frames.tobytes(), first.frames.tobytes(), second.frames.tobytes()}) == 3
+
+
+def test_video_only_lora_leaves_text_to_audio_bit_identical(tiny_engine, lora_file):
+    audio_only = t2v(mode="text_to_audio", num_frames=12)
+    plain = tiny_engine.generate(audio_only)
+    video_lora = tiny_engine.generate(replace(audio_only, loras=(LoraSpec(lora_file, 1.0, target="video"),)))
+    audio_lora = tiny_engine.generate(replace(audio_only, loras=(LoraSpec(lora_file, 1.0, target="audio"),)))
+    assert np.array_equal(plain.waveform, video_lora.waveform)
+    assert not np.array_equal(plain.waveform, audio_lora.waveform)
+
+
+def test_corrupt_lora_fails_and_the_next_request_runs_clean(tiny_engine, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    plain = tiny_engine.generate(t2v())
+    with pytest.raises(AdapterError) as info:
+        tiny_engine.generate(
+            t2v(loras=(LoraSpec(str(tmp_path / "ok.safetensors"), 1.0), LoraSpec(str(bad), 1.0)))
+        )
+    assert info.value.index == 0  # the first missing file is reported with its index
+    with pytest.raises(AdapterError) as info:
+        tiny_engine.generate(t2v(loras=(LoraSpec(str(bad), 1.0),)))
+    assert info.value.index == 0
+    assert np.array_equal(tiny_engine.generate(t2v()).frames, plain.frames)
+
+
+def test_lora_matching_no_module_is_refused(tiny_engine, tmp_path):
+    path = tmp_path / "alien.safetensors"
+    save_file(
+        {
+            "diffusion_model.nope.lora_A.weight": torch.zeros(2, 4),
+            "diffusion_model.nope.lora_B.weight": torch.zeros(4, 2),
+        },
+        str(path),
+    )
+    adapters = AdapterSet(tiny_engine.parts.transformer)
+    with pytest.raises(LoraError, match="no layer matches"):
+        adapters.attach("x", read_lora(path), 1.0)
+    adapters.detach()
+
+
+def test_stream_assignment():
+    assert stream_of("transformer_blocks.0.attn1.to_q") == "video"
+    assert stream_of("transformer_blocks.0.audio_attn1.to_q") == "audio"
+    assert stream_of("transformer_blocks.0.audio_to_video_attn.to_q") == "video"
+    assert stream_of("transformer_blocks.0.video_to_audio_attn.to_q") == "audio"
+    assert stream_of("audio_proj_in") == "audio" and stream_of("proj_in") == "video"
