@@ -58,7 +58,7 @@ def start_server(data_dir: Path, command: str = "serve", **env: str) -> LiveServ
     return server
 
 
-def wait_ready(server: LiveServer, need_worker: bool = True, timeout_s: float = 30.0) -> None:
+def wait_ready(server: LiveServer, need_worker: bool = True, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert server.proc.poll() is None, "server exited"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from ltxserve.api.errors import RequestError, fail, failure_response, validation_failure
 from ltxserve.api.state import AppState
@@ -29,7 +30,10 @@ def request_urls(base_url: str, app_path: str, request_id: str) -> dict[str, str
 
 
 async def parse_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        raise fail(499, "Client disconnected", "client_cancelled") from None
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
