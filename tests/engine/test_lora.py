@@ -5,10 +5,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from ltxserve.engine.adapters import AdapterError
-from ltxserve.engine.lora import AdapterSet, LoraError, read_lora, stream_of
+from ltxserve.engine.lora import LoraError, read_lora, stream_of
 from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
 
 
@@ -94,10 +94,55 @@ def test_lora_matching_no_module_is_refused(tiny_engine, tmp_path):
         },
         str(path),
     )
-    adapters = AdapterSet(tiny_engine.parts.transformer)
     with pytest.raises(LoraError, match="no layer matches"):
-        adapters.attach("x", read_lora(path), 1.0)
-    adapters.detach()
+        read_lora(path, tiny_engine.adapters.index)
+
+
+def _deltas(weights):
+    return {where: (up.float() @ down.float()) for where, (down, up) in weights.layers.items()}
+
+
+def test_every_file_format_gives_the_same_weight_delta(tiny_engine, lora_file, tmp_path):
+    index = tiny_engine.adapters.index
+    official = load_file(lora_file)
+    peft, kohya = {}, {}
+    for key, tensor in official.items():
+        module, kind = key.removeprefix("diffusion_model.").rsplit(".lora_", 1)
+        diffusers_name = index.resolve(module)[1]
+        peft[f"transformer.{diffusers_name}.lora_{kind}"] = tensor
+        flat = "lora_unet_" + module.replace(".", "_")
+        if kind.startswith("A"):
+            kohya[f"{flat}.lora_down.weight"] = tensor
+            kohya[f"{flat}.alpha"] = torch.tensor(tensor.shape[0] / 2.0)  # alpha/rank = 0.5 ...
+        else:
+            kohya[f"{flat}.lora_up.weight"] = tensor * 2.0  # ... compensated here
+    save_file(peft, str(tmp_path / "peft.safetensors"))
+    save_file(kohya, str(tmp_path / "kohya.safetensors"))
+    reference = _deltas(read_lora(lora_file, index))
+    for name in ("peft", "kohya"):
+        deltas = _deltas(read_lora(tmp_path / f"{name}.safetensors", index))
+        assert deltas.keys() == reference.keys()
+        for where, delta in reference.items():
+            torch.testing.assert_close(deltas[where], delta, rtol=1e-2, atol=1e-3)
+
+
+def test_connector_lora_changes_text_and_the_prompt_cache_keeps_them_apart(tiny_engine, tmp_path):
+    modules = dict(tiny_engine.parts.connectors.named_modules())
+    to_q = modules["video_connector.transformer_blocks.0.attn1.to_q"]
+    g = torch.Generator().manual_seed(0)
+    prefix = "diffusion_model.video_embeddings_connector.transformer_1d_blocks.0.attn1.to_q"
+    path = tmp_path / "text.safetensors"
+    save_file(
+        {
+            f"{prefix}.lora_A.weight": torch.randn(4, to_q.in_features, generator=g),
+            f"{prefix}.lora_B.weight": torch.randn(to_q.out_features, 4, generator=g),
+        },
+        str(path),
+    )
+    plain = tiny_engine.generate(t2v())
+    with_text_lora = tiny_engine.generate(t2v(loras=(LoraSpec(str(path), 1.0),)))
+    assert not np.array_equal(plain.frames, with_text_lora.frames)
+    assert np.array_equal(tiny_engine.generate(t2v()).frames, plain.frames)
 
 
 def test_stream_assignment():

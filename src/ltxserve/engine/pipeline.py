@@ -26,6 +26,7 @@ from ltxserve.engine.latents import AudioShape, TokenState, VideoShape, pack_vid
 from ltxserve.engine.loop import SamplerOptions, denoise
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.passes import install_pass_controls
+from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander, PromptExpander
 from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
 from ltxserve.engine.upsample import upsample_video_tokens
@@ -50,13 +51,15 @@ class StageResult:
 class Engine:
     """LTX-2.3 loaded once per process; `generate` is safe to call repeatedly (not concurrently)."""
 
-    def __init__(self, parts: ModelParts, camera_loras: dict[str, Path] | None = None) -> None:
+    def __init__(self, parts: ModelParts) -> None:
         self.parts = parts
+        # Prompt expansion with the loaded Gemma; the worker may swap in another expander (settings).
+        self.expander: PromptExpander = GemmaExpander(parts)
         self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
-        self.adapters = RequestAdapters(parts.transformer, parts.distilled_lora_path, camera_loras or {})
+        self.adapters = RequestAdapters(parts.transformer, parts.connectors, parts.distilled_lora_path)
         # Prompt encodings by text: negative prompts are mostly the endpoints' defaults, and users retry
         # prompts with other seeds, so a small cache skips the text encoder for most requests.
-        self._prompts: OrderedDict[str, TextContext] = OrderedDict()
+        self._prompts: OrderedDict[tuple[str, tuple], TextContext] = OrderedDict()
 
     @classmethod
     def load(
@@ -75,9 +78,13 @@ class Engine:
         seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
         generator = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode(), self.adapters.applied(request) as adapters:
+            # 0. Prompt expansion (on failure the user's prompt is kept and a warning returned)
+            warnings: list[str] = []
+            if request.enable_prompt_expansion:
+                request = self._expand_prompt(request, seed, progress, warnings)
             # 1. Text
             progress("encode_prompt", 0, 1)
-            cond = self._conditioning(request)
+            cond = self._conditioning(request, adapters.text_signature())
             progress("encode_prompt", 1, 1)
             # 2. Denoise (stage 1 at half size when two-stage)
             adapters.use_pass(0)
@@ -99,16 +106,33 @@ class Engine:
             width=request.width if frames is not None else 0,
             height=request.height if frames is not None else 0,
             num_frames=request.num_frames,
+            warnings=tuple(warnings),
         )
 
     # -- stages ---------------------------------------------------------------------------------------
 
-    def _conditioning(self, request: EngineRequest) -> Conditioning:
+    def _expand_prompt(
+        self, request: EngineRequest, seed: int, progress: ProgressFn, warnings: list[str]
+    ) -> EngineRequest:
+        """The request with the expanded prompt, or unchanged (plus a warning) when expansion fails."""
+        progress("expand_prompt", 0, 1)
+        image = request.image.pixels if request.image is not None else None
+        try:
+            prompt = self.expander.expand(ExpansionRequest(request.mode, request.prompt, seed, image))
+        except Exception as exc:  # expansion is an extra: it never fails the job
+            warnings.append(f"Prompt expansion failed ({exc}); using the original prompt.")
+            prompt = request.prompt
+        progress("expand_prompt", 1, 1)
+        return replace(request, prompt=prompt)
+
+    def _conditioning(self, request: EngineRequest, text_adapters: tuple) -> Conditioning:
         audio_active = request.audio is None or request.audio.strength < 1.0
         video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
         plan = plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active)
-        positive = self._encode(request.prompt)
-        negative = self._encode(request.negative_prompt) if Pass.NEGATIVE in plan.passes else None
+        positive = self._encode(request.prompt, text_adapters)
+        negative = (
+            self._encode(request.negative_prompt, text_adapters) if Pass.NEGATIVE in plan.passes else None
+        )
         return Conditioning(
             positive=positive,
             negative=negative,
@@ -122,12 +146,14 @@ class Engine:
             audio_only=request.mode == "text_to_audio",
         )
 
-    def _encode(self, prompt: str) -> TextContext:
-        if prompt in self._prompts:
-            self._prompts.move_to_end(prompt)
-            return self._prompts[prompt]
+    def _encode(self, prompt: str, text_adapters: tuple) -> TextContext:
+        """Encode (or reuse) a prompt; LoRAs on the text connectors are part of the cache key."""
+        key = (prompt, text_adapters)
+        if key in self._prompts:
+            self._prompts.move_to_end(key)
+            return self._prompts[key]
         context = encode_prompt(self.parts, prompt)
-        self._prompts[prompt] = context
+        self._prompts[key] = context
         while len(self._prompts) > PROMPT_CACHE_SIZE:
             self._prompts.popitem(last=False)
         return context

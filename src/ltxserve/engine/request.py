@@ -92,7 +92,8 @@ class EngineRequest:
     gradient_estimation_gamma: float = 0.0
     acceleration: Acceleration = "none"
     enable_prompt_expansion: bool = False
-    # A camera-motion LoRA by name ("dolly_in", ..., "none") and its strength (22b endpoints).
+    # A camera-motion LoRA by name ("dolly_in", ..., "none") and its strength (22b endpoints). The worker
+    # resolves the name to a file (settings) and appends it to `loras`; the engine itself ignores these.
     camera_lora: str = "none"
     camera_lora_scale: float = 1.0
     # Prepare the input audio before it conditions generation (audio-to-video's `preprocess_audio`).
@@ -112,6 +113,8 @@ class GenerationResult:
     width: int
     height: int
     num_frames: int
+    # Things the caller should tell the user (e.g. expansion fell back to the original prompt).
+    warnings: tuple[str, ...] = ()
 
 
 class ProgressCallback(Protocol):
