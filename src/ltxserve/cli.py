@@ -92,11 +92,13 @@ def generate(
 def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, device: str) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ltxserve.settings import load_settings
     from ltxserve.worker.engine_runner import EngineRunner
     from ltxserve.worker.local import LocalContext
     from ltxserve.worker.runner import JobError
 
-    runner = EngineRunner(model, device=device)
+    # The safety and expansion settings (LTXSERVE_SAFETY_*, LTXSERVE_EXPANSION_*) apply here too.
+    runner = EngineRunner.from_settings(load_settings(), model, device, standalone=True)
     with console.status("loading the model"):
         runner.load()
     columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -63,6 +63,27 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 10
     webhook_backoff_scale: float = 1.0
     webhook_timeout_s: float = 15.0
+    # Safety checker (docs/safety.md): open_nsfw threshold (0 refuses every image, 1 none), output frames
+    # scored per second, the prompt term list (default: <data_dir>/safety/prompt-policy.txt, written on
+    # first use), `safety_force` checks requests that set `enable_safety_checker: false` too.
+    safety_nsfw_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    safety_frames_per_second: float = Field(default=1.0, gt=0.0)
+    safety_policy_file: Path | None = None
+    safety_force: bool = False
+    # Optional OpenAI-compatible moderation endpoint (full URL, e.g. https://host/v1/moderations).
+    safety_moderation_url: str | None = None
+    safety_moderation_model: str = "omni-moderation-latest"
+    safety_moderation_key: str | None = None
+    safety_moderation_required: bool = False
+    safety_timeout_s: float = 10.0
+    # Prompt expansion (docs/engine.md): with the loaded Gemma, or an OpenAI-compatible chat endpoint
+    # (full URL, e.g. https://host/v1/chat/completions) when `expansion_chat_url` is set.
+    expansion_max_new_tokens: int = Field(default=512, ge=16)
+    expansion_timeout_s: float = 120.0
+    expansion_chat_url: str | None = None
+    expansion_chat_model: str = ""
+    expansion_chat_key: str | None = None
+    expansion_chat_images: bool = False
 
     _split_keys = field_validator("api_keys", "fetch_allow_hosts", mode="before")(_split_csv)
 
@@ -93,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def policy_file(self) -> Path:
+        return self.safety_policy_file or self.data_dir / "safety" / "prompt-policy.txt"
 
     def check_bind(self, host: str) -> None:
         """Refuse to expose an unauthenticated server beyond loopback unless told it is insecure."""

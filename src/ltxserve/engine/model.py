@@ -35,6 +35,9 @@ class ModelParts:
     mel_config: dict[str, int]
     num_blocks: int
     coords_dtype: torch.dtype = COORDS_DTYPE
+    # The full Gemma-3 (LM head and vision tower) and its image preprocessor, for prompt expansion.
+    language_model: Any = None
+    image_processor: Any = None
 
     @property
     def default_stg_blocks(self) -> tuple[int, ...]:
@@ -82,4 +85,15 @@ class ModelParts:
                 "n_mels": facts.audio_mel_bins,
             },
             num_blocks=facts.num_transformer_blocks,
+            language_model=loaded.text_encoder,
+            image_processor=_image_processor(loaded.files.gemma_dir),
         )
+
+
+def _image_processor(gemma_dir: Path) -> Any | None:
+    """Gemma's image preprocessor when the folder has one (expansion then looks at the first frame)."""
+    if not (gemma_dir / "preprocessor_config.json").is_file():
+        return None
+    from transformers import AutoImageProcessor
+
+    return AutoImageProcessor.from_pretrained(str(gemma_dir), local_files_only=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
+from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
 from ltxserve.engine.request import EngineRequest, GenerationCancelled, GenerationResult
 from ltxserve.jobs.records import JobFailure, model_error
 from ltxserve.media import errors as media_errors
@@ -18,8 +19,14 @@ from ltxserve.media.audio_in import decode_audio
 from ltxserve.media.image_fit import fit_image, recompress_like_reference
 from ltxserve.media.image_in import decode_image
 from ltxserve.media.limits import MediaLimits
+from ltxserve.safety import ModerationUnavailable, SafetyChecker, Violation
 from ltxserve.worker.encode import encode_result
 from ltxserve.worker.runner import JobCancelled, JobError, RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ltxserve.settings import Settings
 
 LORA_MAX_BYTES = 3 * 1024**3  # fal's documented cap per LoRA
 
@@ -27,12 +34,40 @@ LORA_MAX_BYTES = 3 * 1024**3  # fal's documented cap per LoRA
 class EngineRunner:
     """Runs jobs on one loaded `Engine` (loaded by `load()`, once per worker process)."""
 
-    def __init__(self, model_dir: Path, device: str = "cpu", limits: MediaLimits | None = None, **engine_kw):
+    def __init__(
+        self,
+        model_dir: Path,
+        device: str = "cpu",
+        limits: MediaLimits | None = None,
+        safety: SafetyChecker | None = None,
+        expander: PromptExpander | None = None,
+        expansion: ExpansionOptions | None = None,
+        **engine_kw,
+    ):
         self.model_dir = model_dir
         self.device = device
         self.limits = limits or MediaLimits()
+        self.safety = safety or SafetyChecker()
+        # None: expansion with the engine's own Gemma (with `expansion` options).
+        self.expander = expander
+        self.expansion = expansion
         self.engine_kw = engine_kw
         self.engine: Any = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, model_dir: Path, device: str, standalone: bool = False
+    ) -> EngineRunner:
+        """The runner with the operator's safety and expansion choices (docs/safety.md)."""
+        from ltxserve.safety.configure import chat_expander, expansion_options, safety_checker
+
+        return cls(
+            model_dir,
+            device=device,
+            safety=safety_checker(settings, standalone),
+            expander=chat_expander(settings),
+            expansion=expansion_options(settings),
+        )
 
     def load(self) -> None:
         if self.engine is None:
@@ -42,18 +77,50 @@ class EngineRunner:
 
             dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
             self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, **self.engine_kw)
+            if self.expander is not None or self.expansion is not None:
+                from ltxserve.engine.prompts import GemmaExpander
+
+                self.engine.expander = self.expander or GemmaExpander(self.engine.parts, self.expansion)
 
     def run(self, endpoint_id: str, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         self.load()
         endpoint = get_endpoint(endpoint_id)
         validated = endpoint.input_model.model_validate(input)
+        options = output_options(validated)
+        checked = self.safety.enabled(options.enable_safety_checker)
+        # Safety: the prompt before anything is fetched, input images once decoded, the output before
+        # anything is encoded or stored (a refused job leaves no file behind).
+        self.screen(checked, lambda: self.safety.check_prompt(str(getattr(validated, "prompt", ""))))
         with tempfile.TemporaryDirectory(prefix="ltxserve-job-") as scratch:
             request = self.plan(endpoint, validated, ctx, Path(scratch))
+            self.screen(checked, lambda: self.safety.check_images(input_images(request)))
             ctx.log(
                 f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps"
             )
             result = self.generate(request, ctx)
-            return self.finish(endpoint, output_options(validated), result, ctx, Path(scratch))
+            for warning in result.warnings:
+                ctx.log(warning, "WARN")
+            self.screen(checked, lambda: self.check_output(request, result))
+            return self.finish(endpoint, options, result, ctx, Path(scratch))
+
+    def screen(self, enabled: bool, check: Callable[[], Violation | None]) -> None:
+        """Run one safety check when checking is on; a finding fails the job (`content_policy_violation`)."""
+        if not enabled:
+            return
+        try:
+            violation = check()
+        except ModerationUnavailable as exc:
+            raise JobError(
+                model_error("downstream_service_error", str(exc), ["body"], retryable=True, status_code=503)
+            ) from exc
+        if violation is not None:
+            raise JobError(violation_failure(violation))
+
+    def check_output(self, request: EngineRequest, result: GenerationResult) -> Violation | None:
+        """An expanded prompt (we return it to the user) against the prompt checks, then sampled frames."""
+        if result.prompt != request.prompt and (violation := self.safety.check_prompt(result.prompt)):
+            return violation
+        return self.safety.check_frames(result.frames, result.fps) if result.frames is not None else None
 
     def plan(self, endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path) -> EngineRequest:
         """Fetch and decode every file input, then let the endpoint translate the input."""
@@ -91,6 +158,23 @@ class EngineRunner:
         encoded = encode_result(endpoint.output_field, result, options, scratch)
         file = ctx.store_output(encoded.data, encoded.content_type, encoded.file_name, encoded.extra)
         return {endpoint.output_field: file, "seed": result.seed, "prompt": result.prompt}
+
+
+def violation_failure(violation: Violation) -> JobFailure:
+    """422 `content_policy_violation`, naming the check (and input field) that fired, never the content."""
+    loc: list[str | int] = ["body"]
+    if violation.check == "prompt":
+        loc = ["body", "prompt"]
+    elif violation.check == "input_image":
+        loc = ["body", violation.field or "image_url"]
+    ctx = {"check": violation.check}
+    return model_error("content_policy_violation", violation.message, loc, ctx=ctx)
+
+
+def input_images(request: EngineRequest) -> dict[str, Any]:
+    """The conditioning images by their input field, (H, W, 3) uint8, for the safety checker."""
+    named = (("image_url", request.image), ("end_image_url", request.end_image))
+    return {field: image.pixels for field, image in named if image is not None}
 
 
 def with_reference_images(request: EngineRequest) -> EngineRequest:

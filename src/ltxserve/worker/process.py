@@ -28,7 +28,7 @@ def build_runner(settings: Settings, device: str) -> JobRunner:
 
     if settings.model_dir is None:
         raise ValueError("the engine runner needs a model: pass --model DIR (or LTXSERVE_MODEL_DIR)")
-    return EngineRunner(settings.model_dir, device=device)
+    return EngineRunner.from_settings(settings, settings.model_dir, device)
 
 
 def build_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> Worker:
