@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +29,12 @@ INPUTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the test process dies without tearing down its fixtures."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,7 +48,9 @@ class LiveServer:
     proc: subprocess.Popen[bytes]
 
 
-def start_server(data_dir: Path, command: str = "serve", **env: str) -> LiveServer:
+def start_server(
+    data_dir: Path, command: str = "serve", ready_timeout_s: float = 90.0, **env: str
+) -> LiveServer:
     port = free_port()
     settings_env = {
         "LTXSERVE_RUNNER": "fake",
@@ -52,9 +63,9 @@ def start_server(data_dir: Path, command: str = "serve", **env: str) -> LiveServ
         **env,
     }
     cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data_dir)]
-    proc = subprocess.Popen(cmd, env={**os.environ, **settings_env})
+    proc = subprocess.Popen(cmd, env={**os.environ, **settings_env}, preexec_fn=_die_with_parent)
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, proc)
-    wait_ready(server, need_worker=command == "serve")
+    wait_ready(server, need_worker=command == "serve", timeout_s=ready_timeout_s)
     return server
 
 
