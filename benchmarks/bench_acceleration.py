@@ -9,32 +9,24 @@ stage-1 denoise time is reported separately.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 from ltxserve.endpoints import ResolvedMedia, get_endpoint
-from ltxserve.engine.pipeline import Engine
+from tiny_engine import engine_from_args
 
 PAYLOAD = {
-    "prompt": "a cowboy in a dusty town", "loras": [], "video_size": {"width": 256, "height": 192},
-    "num_frames": 25, "num_inference_steps": 15, "use_multiscale": False,
+    "prompt": "a cowboy in a dusty town",
+    "loras": [],
+    "video_size": {"width": 256, "height": 192},
+    "num_frames": 25,
+    "num_inference_steps": 15,
+    "use_multiscale": False,
 }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", type=Path, default=None)
-    args = parser.parse_args()
-    model_dir = args.model
-    if model_dir is None:
-        from ltxserve.engine.tiny import write_tiny_model
-
-        model_dir = Path(tempfile.mkdtemp()) / "tiny"
-        write_tiny_model(model_dir, seed=0)
-    engine = Engine.load(model_dir)
+    engine = engine_from_args(__doc__)
     endpoint = get_endpoint("fal-ai/ltx-2.3-22b/text-to-video/lora")
     base = endpoint.plan(endpoint.input_model.model_validate(PAYLOAD), ResolvedMedia())
     engine.generate(base)  # warm-up

@@ -10,31 +10,43 @@ not cached — is the engine's overhead (target: under 5%).
 
 from __future__ import annotations
 
-import argparse
 import functools
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from ltxserve.endpoints import ResolvedMedia, get_endpoint
-from ltxserve.engine.pipeline import Engine
+from tiny_engine import engine_from_args
 
 INPUTS = {
     "fal-ai/ltx-2.3-quality/text-to-audio": {"prompt": "rain on a tin roof", "num_frames": 49},
-    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {"prompt": "rain on a tin roof", "num_frames": 49, "loras": []},
+    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {
+        "prompt": "rain on a tin roof",
+        "num_frames": 49,
+        "loras": [],
+    },
     "fal-ai/ltx-2.3-quality/audio-to-video/lora": {
-        "prompt": "a singer on stage", "audio_url": "x", "loras": [], "resolution": {"width": 256, "height": 192},
-        "match_audio_length": False, "num_frames": 17,
+        "prompt": "a singer on stage",
+        "audio_url": "x",
+        "loras": [],
+        "resolution": {"width": 256, "height": 192},
+        "match_audio_length": False,
+        "num_frames": 17,
     },
     "fal-ai/ltx-2.3-22b/audio-to-video": {
-        "prompt": "a singer on stage", "audio_url": "x", "video_size": {"width": 256, "height": 192},
-        "match_audio_length": False, "num_frames": 17, "num_inference_steps": 8,
+        "prompt": "a singer on stage",
+        "audio_url": "x",
+        "video_size": {"width": 256, "height": 192},
+        "match_audio_length": False,
+        "num_frames": 17,
+        "num_inference_steps": 8,
     },
     "fal-ai/ltx-2.3-22b/text-to-video/lora": {
-        "prompt": "a cowboy in a dusty town", "loras": [], "video_size": {"width": 256, "height": 192},
-        "num_frames": 17, "num_inference_steps": 8,
+        "prompt": "a cowboy in a dusty town",
+        "loras": [],
+        "video_size": {"width": 256, "height": 192},
+        "num_frames": 17,
+        "num_inference_steps": 8,
     },
 }
 
@@ -60,21 +72,16 @@ class ModelClock:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", type=Path, default=None)
-    args = parser.parse_args()
-    model_dir = args.model
-    if model_dir is None:
-        from ltxserve.engine.tiny import write_tiny_model
-
-        model_dir = Path(tempfile.mkdtemp()) / "tiny"
-        write_tiny_model(model_dir, seed=0)
-    engine = Engine.load(model_dir)
+    engine = engine_from_args(__doc__)
     clock = ModelClock()
     parts = engine.parts
     for module, method in [
-        (parts.transformer, "forward"), (parts.video_vae, "encode"), (parts.video_vae, "decode"),
-        (parts.audio_vae, "encode"), (parts.audio_vae, "decode"), (parts.vocoder, "forward"),
+        (parts.transformer, "forward"),
+        (parts.video_vae, "encode"),
+        (parts.video_vae, "decode"),
+        (parts.audio_vae, "encode"),
+        (parts.audio_vae, "decode"),
+        (parts.vocoder, "forward"),
     ] + ([(parts.upsampler, "forward")] if parts.upsampler is not None else []):
         clock.wrap(module, method)
 
