@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ltxserve.media.limits import MediaLimits
+
 # Values copied from examples and templates; a server started with one of them is not protected.
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "changethis", "change-me", "secret", "your_fal_key", "your-key", "fal_key", "xxx", "key"}
@@ -42,8 +44,11 @@ class Settings(BaseSettings):
     fetch_connect_timeout_s: float = 10.0
     fetch_read_timeout_s: float = 60.0
     fetch_max_redirects: int = 5
-    max_input_bytes: int = 512 * 1024**2
-    max_lora_bytes: int = 3 * 1024**3
+    # Media limits (see `media.limits.MediaLimits`): bytes per input, image pixels and side, audio length.
+    max_input_bytes: int = 100 * 1024**2
+    max_image_pixels: int = 64 * 1024**2
+    min_image_side: int = 64
+    max_audio_seconds: float = 600.0
     max_upload_bytes: int = 2 * 1024**3
     # Stored outputs, uploads and finished job records are removed after this many seconds.
     retention_s: int = 7 * 24 * 3600
@@ -106,6 +111,12 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.all_api_keys())
+
+    def media_limits(self) -> MediaLimits:
+        """The decoders' limits."""
+        return MediaLimits(
+            self.max_input_bytes, self.max_image_pixels, self.min_image_side, self.max_audio_seconds
+        )
 
     @property
     def db_path(self) -> Path:

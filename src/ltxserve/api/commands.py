@@ -30,6 +30,8 @@ def run_api(settings: Settings) -> None:
 def run_serve(settings: Settings) -> None:
     """The API and one worker process per device; the API answers while the workers load."""
     settings.check_bind(settings.host)
+    if settings.runner == "engine" and settings.model_dir is None:
+        raise SystemExit("ltxserve serve needs --model DIR (or LTXSERVE_MODEL_DIR)")
     _configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)  # creates the store and keys before workers open them

@@ -15,6 +15,9 @@ from ltxserve.settings import Settings, settings_env
 
 log = logging.getLogger("ltxserve.supervisor")
 RESTART_DELAY_S = 1.0
+# A worker that dies this soon after starting (a model that fails to load) is restarted ever more slowly.
+QUICK_EXIT_S = 30.0
+MAX_BACKOFF_S = 60.0
 
 
 def worker_devices(settings: Settings) -> list[str]:
@@ -48,6 +51,8 @@ class Supervisor:
 
     settings: Settings
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    backoff: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -70,14 +75,21 @@ class Supervisor:
             "--with-parent",
         ]
         self.procs[worker_id] = subprocess.Popen(cmd, env=self._env)
+        self.started[worker_id] = time.monotonic()
         log.info("started %s (pid %d) on %s", worker_id, self.procs[worker_id].pid, self._devices[worker_id])
 
     def _watch(self) -> None:
         while not self._stop.wait(RESTART_DELAY_S):
             for worker_id, proc in list(self.procs.items()):
-                if proc.poll() is not None and not self._stop.is_set():
-                    log.warning("%s exited with %s; restarting", worker_id, proc.returncode)
-                    self._spawn(worker_id)
+                if proc.poll() is None or self._stop.is_set():
+                    continue
+                quick = time.monotonic() - self.started[worker_id] < QUICK_EXIT_S
+                delay = min(self.backoff.get(worker_id, 0.5) * 2, MAX_BACKOFF_S) if quick else 0.0
+                self.backoff[worker_id] = delay or 0.5
+                log.warning("%s exited with %s; restarting in %.0f s", worker_id, proc.returncode, delay)
+                if self._stop.wait(delay):
+                    return
+                self._spawn(worker_id)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         self._stop.set()
