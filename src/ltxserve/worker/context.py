@@ -11,7 +11,7 @@ from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import Fetched
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
-from ltxserve.jobs.records import JobRecord, LogLevel, model_error
+from ltxserve.jobs.records import JobFailure, JobRecord, LogLevel, model_error
 from ltxserve.jobs.store import JobStore
 from ltxserve.worker.runner import JobError
 
@@ -113,13 +113,11 @@ class JobContext:
         }
 
 
-def _download_failure(loc: tuple[str | int, ...], url: str, exc: FetchError) -> Any:
+def _download_failure(loc: tuple[str | int, ...], url: str, exc: FetchError) -> JobFailure:
     full_loc = list(loc) if loc[:1] == ("body",) else ["body", *loc]
     shown = url if not url.startswith("data:") else url[:40] + "..."
     if exc.too_large:
-        return model_error(
-            "file_too_large", f"File too large: {exc.reason}", full_loc, input_value=shown
-        )
+        return model_error("file_too_large", f"File too large: {exc.reason}", full_loc, input_value=shown)
     return model_error(
         "file_download_error", f"Failed to download the file: {exc.reason}", full_loc, input_value=shown
     )
