@@ -81,7 +81,7 @@ def test_every_mode_has_its_own_instruction_and_audio_ignores_images():
     [
         ("  Prompt: A fox\nruns.  ", "A fox runs."),
         ("\u201cA fox runs.\u201d", "A fox runs."),
-        ("**Style: cinematic** a fox", "Style: cinematic** a fox"),
+        ("**Style: cinematic** a fox", "Style: cinematic a fox"),
         ("```\nA fox runs\n```", "A fox runs"),
         ("- - 3 foxes", "3 foxes"),
     ],

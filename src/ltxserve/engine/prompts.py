@@ -121,7 +121,8 @@ def chat_messages(request: ExpansionRequest, with_image: bool) -> list[dict[str,
 
 def clean_expansion(text: str) -> str:
     """One clean prompt from a model's answer: one line, no labels, quotes or leading punctuation."""
-    text = text.translate(_SMART_QUOTES).replace("```", " ")
+    # Markdown fences and emphasis are never part of a prompt (the instructions forbid them anyway).
+    text = text.translate(_SMART_QUOTES).replace("```", " ").replace("**", "").replace("__", "")
     text = " ".join(text.split())  # one paragraph: the text encoder sees a single line
     text = _LABEL.sub("", text)
     if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
