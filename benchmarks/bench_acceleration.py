@@ -22,6 +22,7 @@ PAYLOAD = {
     "num_frames": 25,
     "num_inference_steps": 15,
     "use_multiscale": False,
+    "enable_prompt_expansion": False,
 }
 
 

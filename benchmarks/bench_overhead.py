@@ -92,7 +92,9 @@ def main() -> None:
     print(f"{'endpoint':48} {'wall s':>8} {'model s':>8} {'overhead':>9}")
     for endpoint_id, payload in INPUTS.items():
         endpoint = get_endpoint(endpoint_id)
-        request = endpoint.plan(endpoint.input_model.model_validate(payload), media)
+        # Expansion is measured by bench_safety.py; here the prompt is used as given.
+        fields = {**payload, "enable_prompt_expansion": False}
+        request = endpoint.plan(endpoint.input_model.model_validate(fields), media)
         engine.generate(request)  # warm-up (fills the prompt cache, as for repeated negative prompts)
         clock.seconds = 0.0
         start = time.perf_counter()

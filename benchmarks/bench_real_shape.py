@@ -16,11 +16,26 @@ from torch.utils.flop_counter import FlopCounterMode
 
 # LTX-2.3 22B: 48 blocks, video 32×128 = 4096 wide, audio 32×64 = 2048 wide, Gemma-3-12B context.
 CONFIG = dict(
-    in_channels=128, out_channels=128, num_attention_heads=32, attention_head_dim=128, cross_attention_dim=4096,
-    audio_in_channels=128, audio_out_channels=128, audio_num_attention_heads=32, audio_attention_head_dim=64,
-    audio_cross_attention_dim=2048, num_layers=48, gated_attn=True, cross_attn_mod=True, audio_gated_attn=True,
-    audio_cross_attn_mod=True, rope_type="split", rope_double_precision=True, perturbed_attn=True,
-    use_prompt_embeddings=False, cross_attn_timestep_scale_multiplier=1,
+    in_channels=128,
+    out_channels=128,
+    num_attention_heads=32,
+    attention_head_dim=128,
+    cross_attention_dim=4096,
+    audio_in_channels=128,
+    audio_out_channels=128,
+    audio_num_attention_heads=32,
+    audio_attention_head_dim=64,
+    audio_cross_attention_dim=2048,
+    num_layers=48,
+    gated_attn=True,
+    cross_attn_mod=True,
+    audio_gated_attn=True,
+    audio_cross_attn_mod=True,
+    rope_type="split",
+    rope_double_precision=True,
+    perturbed_attn=True,
+    use_prompt_embeddings=False,
+    cross_attn_timestep_scale_multiplier=1,
 )
 WIDTH, HEIGHT, FRAMES, FPS = 1280, 704, 121, 24.0
 TEXT_TOKENS = 1024
@@ -52,8 +67,11 @@ def inputs(model, batch: int, device: str) -> dict:
         audio_sigma=torch.full((batch,), 500.0, device=device),
         encoder_attention_mask=torch.ones(batch, TEXT_TOKENS, device=device),
         audio_encoder_attention_mask=torch.ones(batch, TEXT_TOKENS, device=device),
-        video_coords=video_coords, audio_coords=audio_coords, fps=FPS,
-        use_cross_timestep=True, return_dict=False,
+        video_coords=video_coords,
+        audio_coords=audio_coords,
+        fps=FPS,
+        use_cross_timestep=True,
+        return_dict=False,
     )
 
 
