@@ -17,6 +17,22 @@ PLACEHOLDER_SECRETS = frozenset(
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+# Lightricks' camera-control LoRAs (published for LTX-2 19B; no LTX-2.3 versions yet, docs/loras.md).
+_CAMERA_REPO = "https://huggingface.co/Lightricks/LTX-2-19b-LoRA-Camera-Control-{0}/resolve/main/ltx-2-19b-lora-camera-control-{1}.safetensors"
+DEFAULT_CAMERA_LORAS = {
+    value: _CAMERA_REPO.format(title, value.replace("_", "-"))
+    for value, title in {
+        "dolly_in": "Dolly-In",
+        "dolly_out": "Dolly-Out",
+        "dolly_left": "Dolly-Left",
+        "dolly_right": "Dolly-Right",
+        "jib_up": "Jib-Up",
+        "jib_down": "Jib-Down",
+        "static": "Static",
+    }.items()
+}
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -90,7 +106,15 @@ class Settings(BaseSettings):
     expansion_chat_key: str | None = None
     expansion_chat_images: bool = False
 
-    _split_keys = field_validator("api_keys", "fetch_allow_hosts", mode="before")(_split_csv)
+    # LoRAs (docs/loras.md): the download cache's size budget, folders whose files may be named directly
+    # as a LoRA `path` (off by default), and the file or URL behind each `camera_lora` value (JSON).
+    lora_cache_bytes: int = 50 * 1024**3
+    lora_local_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    camera_loras: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAMERA_LORAS))
+
+    _split_keys = field_validator("api_keys", "fetch_allow_hosts", "lora_local_dirs", mode="before")(
+        _split_csv
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
@@ -121,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "jobs.sqlite3"
+
+    @property
+    def lora_cache_dir(self) -> Path:
+        return self.data_dir / "lora-cache"
 
     @property
     def storage_dir(self) -> Path:

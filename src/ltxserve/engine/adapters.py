@@ -10,10 +10,9 @@ from pathlib import Path
 
 from ltxserve.engine.lora import AdapterSet, LoraError, LoraWeights, read_lora
 from ltxserve.engine.lora_formats import ModuleIndex
-from ltxserve.engine.request import EngineRequest
+from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
 
 DISTILLED = "distilled"
-CAMERA_PREFIX = "camera:"  # LoraSpec.name of the camera LoRA the worker appends
 CACHE_SIZE = 8  # parsed LoRA files kept in memory (keyed by path, size and mtime)
 
 
@@ -57,7 +56,9 @@ class RequestAdapters:
         try:
             for index, lora in enumerate(request.loras):
                 # The worker appends the camera LoRA after the user's; its errors name `camera_lora`.
-                where = (None, "camera_lora") if lora.name.startswith(CAMERA_PREFIX) else (index, "loras")
+                where = (
+                    (None, "camera_lora") if lora.name.startswith(CAMERA_LORA_PREFIX) else (index, "loras")
+                )
                 weights = self._read(lora.path, *where)
                 try:
                     adapters.attach(f"lora{index}", weights, lora.scale, lora.target)

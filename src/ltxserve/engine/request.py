@@ -11,6 +11,8 @@ Mode = Literal["text_to_video", "audio_to_video", "text_to_audio"]
 SchedulerName = Literal["ltx2", "linear_quadratic", "beta", "distilled"]
 Acceleration = Literal["none", "regular", "high", "full"]
 LoraTarget = Literal["both", "video", "audio"]
+# `LoraSpec.name` prefix of the camera LoRA the worker appends; the engine names its errors `camera_lora`.
+CAMERA_LORA_PREFIX = "camera:"
 
 
 @dataclass(frozen=True)

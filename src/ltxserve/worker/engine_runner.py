@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
 from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
 from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
-from ltxserve.engine.request import EngineRequest, GenerationCancelled, GenerationResult
+from ltxserve.engine.request import (
+    CAMERA_LORA_PREFIX,
+    EngineRequest,
+    GenerationCancelled,
+    GenerationResult,
+    LoraSpec,
+)
+from ltxserve.files.lora_cache import LoraCache
 from ltxserve.jobs.records import JobFailure, model_error
 from ltxserve.media import errors as media_errors
 from ltxserve.media.audio_in import decode_audio
@@ -42,6 +50,7 @@ class EngineRunner:
         safety: SafetyChecker | None = None,
         expander: PromptExpander | None = None,
         expansion: ExpansionOptions | None = None,
+        loras: LoraSources | None = None,
         **engine_kw,
     ):
         self.model_dir = model_dir
@@ -51,6 +60,7 @@ class EngineRunner:
         # None: expansion with the engine's own Gemma (with `expansion` options).
         self.expander = expander
         self.expansion = expansion
+        self.loras = loras or LoraSources()
         self.engine_kw = engine_kw
         self.engine: Any = None
 
@@ -64,9 +74,15 @@ class EngineRunner:
         return cls(
             model_dir,
             device=device,
+            limits=settings.media_limits(),
             safety=safety_checker(settings, standalone),
             expander=chat_expander(settings),
             expansion=expansion_options(settings),
+            loras=LoraSources(
+                cache=None if standalone else LoraCache(settings.lora_cache_dir, settings.lora_cache_bytes),
+                local_dirs=tuple(settings.lora_local_dirs),
+                camera=settings.camera_loras,
+            ),
         )
 
     def load(self) -> None:
@@ -124,14 +140,14 @@ class EngineRunner:
 
     def plan(self, endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path) -> EngineRequest:
         """Fetch and decode every file input, then let the endpoint translate the input."""
-        media = resolve_media(endpoint, validated, ctx, scratch, self.limits)
+        media = resolve_media(endpoint, validated, ctx, scratch, self.limits, self.loras)
         from ltxserve.endpoints import PlanError
 
         try:
             request = endpoint.plan(validated, media)
         except PlanError as exc:
             raise JobError(_failure(exc.detail())) from exc
-        return with_reference_images(request)
+        return with_camera_lora(with_reference_images(request), self.loras, ctx, scratch)
 
     def generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
         from ltxserve.engine.adapters import AdapterError
@@ -189,19 +205,74 @@ def with_reference_images(request: EngineRequest) -> EngineRequest:
     return replace(request, **changes) if changes else request
 
 
+@dataclass(frozen=True)
+class LoraSources:
+    """Where LoRA files come from: the download cache, operator-allowed folders, camera LoRA sources."""
+
+    cache: LoraCache | None = None  # None: download per job into its scratch folder (the CLI)
+    local_dirs: tuple[Path, ...] = ()
+    camera: dict[str, str] = field(default_factory=dict)
+
+    def fetch(self, ctx: RunContext, loc: tuple[str | int, ...], url: str, scratch: Path) -> str:
+        """A local path for the LoRA at `url`: an allowed local file as is, else downloaded (cached)."""
+        local = self._allowed_local(url)
+        if local is not None:
+            return str(local)
+
+        def download(dest: Path) -> None:
+            ctx.input_to_path(loc, url, dest, LORA_MAX_BYTES)
+
+        if self.cache is not None:
+            return str(self.cache.get(url, download))
+        dest = scratch / f"lora-{len(list(scratch.glob('lora-*')))}.safetensors"
+        download(dest)
+        return str(dest)
+
+    def _allowed_local(self, url: str) -> Path | None:
+        if not self.local_dirs or not (url.startswith("file://") or url.startswith("/")):
+            return None
+        path = Path(unquote(urlparse(url).path) if url.startswith("file://") else url).resolve()
+        if any(path.is_relative_to(folder.resolve()) for folder in self.local_dirs) and path.is_file():
+            return path
+        return None
+
+
+def with_camera_lora(
+    request: EngineRequest, sources: LoraSources, ctx: RunContext, scratch: Path
+) -> EngineRequest:
+    """Resolve `camera_lora` to its file and append it to the request's LoRAs (after the user's)."""
+    if request.camera_lora == "none":
+        return request
+    source = sources.camera.get(request.camera_lora)
+    if source is None:
+        msg = f"no camera LoRA is installed for {request.camera_lora!r}"
+        raise JobError(model_error("feature_not_supported", msg, ["body", "camera_lora"]))
+    path = sources.fetch(ctx, ("body", "camera_lora"), source, scratch)
+    camera = LoraSpec(
+        path, request.camera_lora_scale, "both", name=f"{CAMERA_LORA_PREFIX}{request.camera_lora}"
+    )
+    return replace(request, loras=(*request.loras, camera))
+
+
 def resolve_media(
-    endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path, limits: MediaLimits
+    endpoint: Endpoint,
+    validated: BaseModel,
+    ctx: RunContext,
+    scratch: Path,
+    limits: MediaLimits,
+    loras: LoraSources | None = None,
 ) -> ResolvedMedia:
     """Read every URL input the endpoint declares; decoding errors become fal-typed job failures."""
     media = ResolvedMedia()
+    sources = loras or LoraSources()
     try:
-        for field in endpoint.file_fields:
-            if field == "loras":
+        for field_name in endpoint.file_fields:
+            if field_name == "loras":
                 for index, lora in enumerate(getattr(validated, "loras", None) or []):
-                    dest = scratch / f"lora{index}.safetensors"
-                    ctx.input_to_path(("body", "loras", index, "path"), lora.path, dest, LORA_MAX_BYTES)
-                    media.loras[index] = str(dest)
+                    loc = ("body", "loras", index, "path")
+                    media.loras[index] = sources.fetch(ctx, loc, lora.path, scratch)
                 continue
+            field = field_name
             url = getattr(validated, field, None)
             if not url:
                 continue
