@@ -13,7 +13,7 @@ from ltxserve.engine.lora_formats import ModuleIndex
 from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
 
 DISTILLED = "distilled"
-CACHE_SIZE = 8  # parsed LoRA files kept in memory (keyed by path, size and mtime)
+CACHE_SIZE = 8  # LoRAs kept on the model's device, ready to attach (keyed by path, size and mtime)
 
 
 class AdapterError(ValueError):
@@ -86,7 +86,7 @@ class RequestAdapters:
             self._cache.move_to_end(key)
             return self._cache[key]
         try:
-            weights = read_lora(file, self.index)
+            weights = read_lora(file, self.index).placed_on(self.components)
         except LoraError as exc:
             raise AdapterError(str(exc), index, field) from exc
         self._cache[key] = weights

@@ -32,6 +32,19 @@ class LoraWeights:
     def touches_connectors(self) -> bool:
         return any(component == "connectors" for component, _ in self.layers)
 
+    def placed_on(self, components: dict[str, torch.nn.Module]) -> LoraWeights:
+        """The factors moved once to each target module's device and dtype (no copy per request)."""
+        modules = {name: dict(component.named_modules()) for name, component in components.items()}
+        placed = {}
+        for (component, path), (down, up) in self.layers.items():
+            module = modules.get(component, {}).get(path)
+            if isinstance(module, torch.nn.Linear):
+                kind = dict(device=module.weight.device, dtype=module.weight.dtype)
+                placed[(component, path)] = (down.to(**kind), up.to(**kind))
+            else:
+                placed[(component, path)] = (down, up)
+        return LoraWeights(self.name, placed)
+
 
 def read_lora(path: str | Path, index: ModuleIndex) -> LoraWeights:
     """Read a LoRA safetensors file in any supported key style (engine/lora_formats.py)."""

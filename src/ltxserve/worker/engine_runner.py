@@ -160,7 +160,7 @@ class EngineRunner:
             loc: tuple[str | int, ...] = (
                 ("body", exc.field) if exc.index is None else ("body", "loras", exc.index)
             )
-            detail = {"loc": list(loc), "msg": str(exc), "type": "lora_error"}
+            detail = {"loc": list(loc), "msg": str(exc), "type": "lora_load_error"}
             raise JobError(_failure(detail)) from exc
 
     def finish(
