@@ -10,8 +10,9 @@ from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import SafeFetcher
 from ltxserve.files.lora_cache import LoraCache
 from ltxserve.jobs.records import model_error
-from ltxserve.worker.engine_runner import EngineRunner, LoraSources
+from ltxserve.worker.engine_runner import EngineRunner
 from ltxserve.worker.local import LocalContext
+from ltxserve.worker.lora_sources import LoraSources
 from ltxserve.worker.runner import JobError
 
 PAYLOAD = {

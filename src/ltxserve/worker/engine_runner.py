@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
@@ -14,11 +13,9 @@ from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
 from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
 from ltxserve.engine.request import (
-    CAMERA_LORA_PREFIX,
     EngineRequest,
     GenerationCancelled,
     GenerationResult,
-    LoraSpec,
 )
 from ltxserve.files.lora_cache import LoraCache
 from ltxserve.jobs.records import JobFailure, model_error
@@ -29,14 +26,13 @@ from ltxserve.media.image_in import decode_image
 from ltxserve.media.limits import MediaLimits
 from ltxserve.safety import ModerationUnavailable, SafetyChecker, Violation
 from ltxserve.worker.encode import encode_result
+from ltxserve.worker.lora_sources import LoraSources, with_camera_lora
 from ltxserve.worker.runner import JobCancelled, JobError, RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ltxserve.settings import Settings
-
-LORA_MAX_BYTES = 3 * 1024**3  # fal's documented cap per LoRA
 
 
 class EngineRunner:
@@ -203,55 +199,6 @@ def with_reference_images(request: EngineRequest) -> EngineRequest:
         if (image := getattr(request, name)) is not None
     }
     return replace(request, **changes) if changes else request
-
-
-@dataclass(frozen=True)
-class LoraSources:
-    """Where LoRA files come from: the download cache, operator-allowed folders, camera LoRA sources."""
-
-    cache: LoraCache | None = None  # None: download per job into its scratch folder (the CLI)
-    local_dirs: tuple[Path, ...] = ()
-    camera: dict[str, str] = field(default_factory=dict)
-
-    def fetch(self, ctx: RunContext, loc: tuple[str | int, ...], url: str, scratch: Path) -> str:
-        """A local path for the LoRA at `url`: an allowed local file as is, else downloaded (cached)."""
-        local = self._allowed_local(url)
-        if local is not None:
-            return str(local)
-
-        def download(dest: Path) -> None:
-            ctx.input_to_path(loc, url, dest, LORA_MAX_BYTES)
-
-        if self.cache is not None:
-            return str(self.cache.get(url, download))
-        dest = scratch / f"lora-{len(list(scratch.glob('lora-*')))}.safetensors"
-        download(dest)
-        return str(dest)
-
-    def _allowed_local(self, url: str) -> Path | None:
-        if not self.local_dirs or not (url.startswith("file://") or url.startswith("/")):
-            return None
-        path = Path(unquote(urlparse(url).path) if url.startswith("file://") else url).resolve()
-        if any(path.is_relative_to(folder.resolve()) for folder in self.local_dirs) and path.is_file():
-            return path
-        return None
-
-
-def with_camera_lora(
-    request: EngineRequest, sources: LoraSources, ctx: RunContext, scratch: Path
-) -> EngineRequest:
-    """Resolve `camera_lora` to its file and append it to the request's LoRAs (after the user's)."""
-    if request.camera_lora == "none":
-        return request
-    source = sources.camera.get(request.camera_lora)
-    if source is None:
-        msg = f"no camera LoRA is installed for {request.camera_lora!r}"
-        raise JobError(model_error("feature_not_supported", msg, ["body", "camera_lora"]))
-    path = sources.fetch(ctx, ("body", "camera_lora"), source, scratch)
-    camera = LoraSpec(
-        path, request.camera_lora_scale, "both", name=f"{CAMERA_LORA_PREFIX}{request.camera_lora}"
-    )
-    return replace(request, loras=(*request.loras, camera))
 
 
 def resolve_media(
