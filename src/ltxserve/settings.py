@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -169,10 +170,15 @@ class Settings(BaseSettings):
 def settings_env(settings: Settings) -> dict[str, str]:
     """The settings as `LTXSERVE_*` variables, for child processes that read them back with `Settings()`."""
     env = {}
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(mode="json").items():
         if value is None:
             continue
-        text = ",".join(value) if isinstance(value, list) else str(value)
+        if NoDecode in Settings.model_fields[name].metadata:  # comma-separated lists
+            text = ",".join(str(item) for item in value)
+        elif isinstance(value, dict | list):
+            text = json.dumps(value)
+        else:
+            text = str(value)
         env[f"LTXSERVE_{name.upper()}"] = text
     return env
 

@@ -65,7 +65,11 @@ def start_server(
     cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, env={**os.environ, **settings_env}, preexec_fn=_die_with_parent)
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, proc)
-    wait_ready(server, need_worker=command == "serve", timeout_s=ready_timeout_s)
+    try:
+        wait_ready(server, need_worker=command == "serve", timeout_s=ready_timeout_s)
+    except BaseException:
+        stop_server(server)  # never leave a half-started server behind
+        raise
     return server
 
 
