@@ -183,7 +183,11 @@ class JobStore:
 
     def cancel_requested(self, request_id: str) -> bool:
         """Whether a cancel was asked for this job (one indexed read: cheap enough for every step)."""
-        row = self._conn().execute("SELECT cancel_requested FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT cancel_requested FROM jobs WHERE request_id = ?", (request_id,))
+            .fetchone()
+        )
         return bool(row and row[0])
 
     def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
