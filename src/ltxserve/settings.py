@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 2 * 1024**3
     # Stored outputs, uploads and finished job records are removed after this many seconds.
     retention_s: int = 7 * 24 * 3600
-    # Output files need the submitting key when auth is on; `true` makes their unguessable URLs public.
-    public_files: bool = False
+    # Output URLs are unguessable capabilities anyone holding them can GET, as on fal's CDN (code that
+    # downloads `video.url` with a plain GET keeps working); `false` serves them only to the owning key.
+    public_files: bool = True
     # Workers: count (None = one per GPU, one on CPU), device, model, and which runner does the work.
     workers: int | None = None
     device: str = "auto"

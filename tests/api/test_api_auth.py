@@ -14,7 +14,7 @@ A, B = {"Authorization": f"Key {KEY_A}"}, {"Authorization": f"Key {KEY_B}"}
 
 @pytest.fixture
 def secured(make_harness) -> Harness:  # type: ignore[no-untyped-def]
-    return make_harness(api_keys=[KEY_A, KEY_B])
+    return make_harness(api_keys=[KEY_A, KEY_B], public_files=False)
 
 
 def test_missing_or_wrong_key_is_401(secured: Harness) -> None:
@@ -35,6 +35,13 @@ def test_other_keys_get_404_for_job_and_files(secured: Harness) -> None:
     assert secured.client.get(file_path, headers=A).status_code == 200
     assert secured.client.get(file_path, headers=B).status_code == 404
     assert secured.client.get(file_path).status_code == 404
+
+
+def test_output_urls_are_public_capabilities_by_default(make_harness) -> None:  # type: ignore[no-untyped-def]
+    # As on fal's CDN, code that downloads `video.url` with a plain GET must keep working.
+    harness = make_harness(api_keys=[KEY_A])
+    output = harness.client.post(f"/run/{T2A}", json={"prompt": "a"}, headers=A).json()
+    assert harness.client.get(harness.path(output["audio"]["url"])).status_code == 200
 
 
 def test_id_secret_key_form_works(secured: Harness) -> None:
