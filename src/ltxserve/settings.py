@@ -69,9 +69,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 2 * 1024**3
     # Stored outputs, uploads and finished job records are removed after this many seconds.
     retention_s: int = 7 * 24 * 3600
-    # Output URLs are unguessable capabilities anyone holding them can GET, as on fal's CDN (code that
-    # downloads `video.url` with a plain GET keeps working); `false` serves them only to the owning key.
-    public_files: bool = True
+    # With auth on, output files are served only to the key that submitted the job (404 for everyone else);
+    # `true` makes their unguessable URLs capabilities anyone can GET, as on fal's CDN.
+    public_files: bool = False
     # Workers: count (None = one per GPU, one on CPU), device, model, and which runner does the work.
     workers: int | None = None
     device: str = "auto"

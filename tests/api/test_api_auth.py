@@ -14,7 +14,7 @@ A, B = {"Authorization": f"Key {KEY_A}"}, {"Authorization": f"Key {KEY_B}"}
 
 @pytest.fixture
 def secured(make_harness) -> Harness:  # type: ignore[no-untyped-def]
-    return make_harness(api_keys=[KEY_A, KEY_B], public_files=False)
+    return make_harness(api_keys=[KEY_A, KEY_B])
 
 
 def test_missing_or_wrong_key_is_401(secured: Harness) -> None:
@@ -37,9 +37,9 @@ def test_other_keys_get_404_for_job_and_files(secured: Harness) -> None:
     assert secured.client.get(file_path).status_code == 404
 
 
-def test_output_urls_are_public_capabilities_by_default(make_harness) -> None:  # type: ignore[no-untyped-def]
-    # As on fal's CDN, code that downloads `video.url` with a plain GET must keep working.
-    harness = make_harness(api_keys=[KEY_A])
+def test_public_files_makes_output_urls_capabilities(make_harness) -> None:  # type: ignore[no-untyped-def]
+    # As on fal's CDN: code that downloads `video.url` with a plain GET works when the operator opts in.
+    harness = make_harness(api_keys=[KEY_A], public_files=True)
     output = harness.client.post(f"/run/{T2A}", json={"prompt": "a"}, headers=A).json()
     assert harness.client.get(harness.path(output["audio"]["url"])).status_code == 200
 
