@@ -55,7 +55,9 @@ def test_sigkilled_worker_job_is_rerun_once_after_restart(tmp_path: Path) -> Non
         assert "error" not in final
         messages = [line["message"] for line in final["logs"]]
         assert sum("A worker stopped responding" in m for m in messages) == 1
-        assert sum("(attempt 2)" in m for m in messages) == 1 and not any("(attempt 3)" in m for m in messages)
+        assert sum("(attempt 2)" in m for m in messages) == 1 and not any(
+            "(attempt 3)" in m for m in messages
+        )
         result = httpx.get(submitted["response_url"], headers=AUTH)
         assert result.status_code == 200 and result.json()["prompt"] == "survive"
     finally:
@@ -67,7 +69,8 @@ def test_separate_workers_one_killed_the_other_finishes(tmp_path: Path) -> None:
     api = start_server(data, command="api", **SLOW)
     env = {**os.environ, "LTXSERVE_RUNNER": "fake", "LTXSERVE_DATA_DIR": str(data), **SLOW}
     workers = [
-        subprocess.Popen([sys.executable, "-m", "ltxserve.worker", "--worker-id", f"w{i}"], env=env) for i in range(2)
+        subprocess.Popen([sys.executable, "-m", "ltxserve.worker", "--worker-id", f"w{i}"], env=env)
+        for i in range(2)
     ]
     try:
         submitted = _submit(api, "handover")
