@@ -53,6 +53,22 @@ def test_lora_changes_output_and_a_b_a_gives_a_exactly(tiny_engine, lora_file):
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_fused_and_hooked_adapters_agree_and_fusing_restores_the_base(tiny_engine, lora_file):
+    before = {k: v for k, v in tiny_engine.parts.transformer.state_dict().items()}
+    request = t2v(
+        loras=(LoraSpec(lora_file, 0.8),), width=128, use_multiscale=True, distill_lora_scales=(0.3, 0.6)
+    )
+    fused = tiny_engine.generate(request)
+    tiny_engine.adapters.fuse_budget_bytes = 0  # nothing fits: the hooks stay
+    try:
+        hooked = tiny_engine.generate(request)
+    finally:
+        tiny_engine.adapters.fuse_budget_bytes = 8 * 1024**3
+    assert np.abs(fused.frames.astype(int) - hooked.frames.astype(int)).max() <= 2
+    after = tiny_engine.parts.transformer.state_dict()
+    assert all(after[k] is before[k] or torch.equal(after[k], before[k]) for k in before)
+
+
 def test_distilled_lora_scales_apply_per_pass(tiny_engine):
     two_stage = t2v(width=128, height=64, use_multiscale=True)
     off = tiny_engine.generate(replace(two_stage, distill_lora_scales=(0.0, 0.0)))

@@ -13,6 +13,9 @@ from ltxserve.engine.lora_formats import ModuleIndex
 from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
 
 DISTILLED = "distilled"
+# Fusing a request's LoRAs into fresh weights removes the per-step hook cost (docs/loras.md) but holds a
+# second copy of every adapted weight while the request runs; above this many bytes the hooks stay.
+FUSE_BUDGET_BYTES = 8 * 1024**3
 CACHE_SIZE = 8  # LoRAs kept on the model's device, ready to attach (keyed by path, size and mtime)
 
 
@@ -32,10 +35,14 @@ class ActiveAdapters:
     adapters: AdapterSet
     distill_scales: tuple[float, float]
     has_distilled: bool
+    fuse_budget_bytes: int
 
     def use_pass(self, index: int) -> None:
+        """Set the pass's distilled-LoRA strength and fuse the set when it fits the memory budget."""
         if self.has_distilled:
             self.adapters.set_scale(DISTILLED, self.distill_scales[min(index, 1)])
+        if index == 0:
+            self.adapters.fuse(self.fuse_budget_bytes)
 
     def text_signature(self) -> tuple[tuple[str, float], ...]:
         return self.adapters.connector_signature()
@@ -48,6 +55,7 @@ class RequestAdapters:
         self.components = {"transformer": transformer, "connectors": connectors}
         self.index = ModuleIndex.for_model(transformer, connectors)
         self.distilled_path = distilled_path
+        self.fuse_budget_bytes = FUSE_BUDGET_BYTES
         self._cache: OrderedDict[tuple[str, int, int], LoraWeights] = OrderedDict()
 
     @contextmanager
@@ -71,7 +79,9 @@ class RequestAdapters:
                 )
             if wants_distilled:
                 adapters.attach(DISTILLED, self._read(str(self.distilled_path), None, "distilled_lora"), 0.0)
-            yield ActiveAdapters(adapters, request.distill_lora_scales, wants_distilled)
+            yield ActiveAdapters(
+                adapters, request.distill_lora_scales, wants_distilled, self.fuse_budget_bytes
+            )
         finally:
             adapters.detach()
 

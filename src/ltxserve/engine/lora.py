@@ -1,8 +1,8 @@
-"""LoRA adapters applied as forward hooks, so the base weights are never modified.
+"""LoRA adapters on a loaded model; its base weights are never modified.
 
-Each adapted `nn.Linear` gets one hook that adds Σₖ scaleₖ · Bₖ(Aₖ(x)) to its output. Attaching and
-detaching a request's adapters costs milliseconds and leaves the base model bit-identical, and a
-per-pass scale (the distilled LoRA's) is a dictionary update. docs/loras.md explains the choice.
+Each adapted `nn.Linear` gets one hook adding Σₖ scaleₖ · Bₖ(Aₖ(x)) to its output; `fuse()` instead swaps
+in fresh tensors W + Σₖ scaleₖ·Bₖ·Aₖ and keeps the original Parameters aside. Either way `detach()` leaves
+the base model bit-identical, in milliseconds. docs/loras.md explains the choice.
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ class AdapterSet:
     _adapters: dict[ModulePath, list[_Adapter]] = field(default_factory=dict)
     _hooks: dict[ModulePath, torch.utils.hooks.RemovableHandle] = field(default_factory=dict)
     _connector_keys: set[str] = field(default_factory=set)
+    # Fused transformer layers: the original weight Parameter, put back untouched by `detach()`.
+    _originals: dict[ModulePath, torch.nn.Parameter] = field(default_factory=dict)
 
     def attach(self, key: str, weights: LoraWeights, scale: float, target: LoraTarget = "both") -> int:
         """Hook `weights` onto the model under `key`; returns how many modules it touched."""
@@ -123,12 +125,42 @@ class AdapterSet:
 
     def set_scale(self, key: str, scale: float) -> None:
         self.scales[key] = scale
+        if self._originals:
+            self.fuse()  # fused weights hold the old scale: rebuild them from the originals
+
+    def fuse(self, max_extra_bytes: int | None = None) -> bool:
+        """Fold the transformer's adapters into fresh weight tensors (W + Σ s·B·A) for hook-free steps.
+
+        The original Parameters are kept aside, not modified, so `detach()` restores the base bit for bit;
+        the cost is one extra copy of each adapted weight, refused when it would exceed `max_extra_bytes`.
+        """
+        fusable = [where for where in self._adapters if where[0] == "transformer"]
+        modules = dict(self.components["transformer"].named_modules())
+        if max_extra_bytes is not None and not self._originals:
+            extra = sum(modules[path].weight.nbytes for _, path in fusable)
+            if extra > max_extra_bytes:
+                return False
+        for where in fusable:
+            module = modules[where[1]]
+            original = self._originals.setdefault(where, module.weight)
+            delta = torch.zeros(original.shape, dtype=torch.float32, device=original.device)
+            for adapter in self._adapters[where]:
+                scale = self.scales.get(adapter.key, 0.0)
+                if scale != 0.0:
+                    delta += scale * (adapter.up.float() @ adapter.down.float())
+            fused = (original.float() + delta).to(original.dtype)
+            module.weight = torch.nn.Parameter(fused, requires_grad=False)
+        return True
 
     def connector_signature(self) -> tuple[tuple[str, float], ...]:
         """What the text path's adapters are now: prompt encodings are cached under this too."""
         return tuple(sorted((key, self.scales.get(key, 0.0)) for key in self._connector_keys))
 
     def detach(self) -> None:
+        modules = dict(self.components["transformer"].named_modules()) if self._originals else {}
+        for (_, path), original in self._originals.items():
+            modules[path].weight = original
+        self._originals.clear()
         for handle in self._hooks.values():
             handle.remove()
         self._hooks.clear()
@@ -138,6 +170,8 @@ class AdapterSet:
 
     def _hook_for(self, where: ModulePath):
         def add_low_rank(_module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor):
+            if where in self._originals:
+                return output  # the adapters are fused into this layer's weight
             x = inputs[0]
             for adapter in self._adapters.get(where, ()):
                 scale = self.scales.get(adapter.key, 0.0)
