@@ -40,7 +40,8 @@ def video_tokens(
     """
     shape = plan.shape
     tokens = shape.tokens
-    clean = torch.zeros(1, tokens, shape.channels) if start is None else start.clone().float()
+    # Built on the CPU (where the seeded noise is drawn, so results match across devices), then moved.
+    clean = torch.zeros(1, tokens, shape.channels) if start is None else start.float().cpu().clone()
     mask = torch.ones(1, tokens, 1)
     coords = lat.video_coords(model.transformer, shape, plan.fps, model.coords_dtype)
     per_frame = shape.height * shape.width
@@ -60,7 +61,8 @@ def video_tokens(
 
     noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
     latent = noise_latent(clean, noise, mask, sigma)
-    return TokenState(latent=latent, clean=clean, mask=mask, coords=coords, generated=tokens)
+    state = TokenState(latent=latent, clean=clean, mask=mask, coords=coords, generated=tokens)
+    return state.to(model.device)
 
 
 def dummy_video_tokens(model, fps: float) -> TokenState:
@@ -68,7 +70,8 @@ def dummy_video_tokens(model, fps: float) -> TokenState:
     shape = VideoShape(model.video_channels, 1, 1, 1)
     zeros = torch.zeros(1, 1, shape.channels)
     coords = lat.video_coords(model.transformer, shape, fps, model.coords_dtype)
-    return TokenState(latent=zeros, clean=zeros, mask=torch.zeros(1, 1, 1), coords=coords, generated=1)
+    state = TokenState(latent=zeros, clean=zeros, mask=torch.zeros(1, 1, 1), coords=coords, generated=1)
+    return state.to(model.device)
 
 
 def audio_tokens(
@@ -83,7 +86,7 @@ def audio_tokens(
     """Audio tokens: noise, or the encoded input audio with mask 1 − strength (strength 1 freezes it)."""
     mask = torch.ones(1, shape.frames, 1)
     if start is not None:
-        clean = start.clone().float()
+        clean = start.float().cpu().clone()
     elif audio is not None:
         latent = encode_audio(model.audio_vae, audio.waveform, audio.sample_rate, seconds, model.mel_config)
         clean = _fit_frames(lat.pack_audio(latent), shape.frames)
@@ -92,19 +95,16 @@ def audio_tokens(
     if audio is not None:
         mask = torch.full_like(mask, 1.0 - audio.strength)
     coords = lat.audio_coords(model.transformer, shape, model.coords_dtype)
+    clean = clean.cpu()
     noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)
-    return TokenState(
-        latent=noise_latent(clean, noise, mask, sigma),
-        clean=clean,
-        mask=mask,
-        coords=coords,
-        generated=shape.frames,
-    )
+    latent = noise_latent(clean, noise, mask, sigma)
+    state = TokenState(latent=latent, clean=clean, mask=mask, coords=coords, generated=shape.frames)
+    return state.to(model.device)
 
 
 def renoise_tokens(state: TokenState, sigma: float, generator: torch.Generator) -> TokenState:
     """Re-noise a finished state's tokens to `sigma` for a refine stage (masked tokens stay clean)."""
-    noise = torch.randn(state.latent.shape, generator=generator, dtype=torch.float32)
+    noise = torch.randn(state.latent.shape, generator=generator, dtype=torch.float32).to(state.latent.device)
     clean = state.clean * (1.0 - state.mask) + state.latent * state.mask
     return TokenState(
         latent=noise_latent(clean, noise, state.mask, sigma),
@@ -118,12 +118,12 @@ def renoise_tokens(state: TokenState, sigma: float, generator: torch.Generator) 
 def _image_tokens(model, pixels: np.ndarray, plan: VideoPlan) -> torch.Tensor:
     """Encode one conditioning image at the plan's size → (1, h·w, C) tokens."""
     image = fit_image(pixels, plan.pixel_height, plan.pixel_width)
-    return lat.pack_video(encode_video(model.video_vae, image))
+    return lat.pack_video(encode_video(model.video_vae, image)).cpu()
 
 
 def _fit_frames(tokens: torch.Tensor, frames: int) -> torch.Tensor:
     """Trim or zero-pad (1, T, C) audio tokens to exactly `frames`."""
     if tokens.shape[1] >= frames:
         return tokens[:, :frames]
-    pad = torch.zeros(1, frames - tokens.shape[1], tokens.shape[2])
+    pad = torch.zeros(1, frames - tokens.shape[1], tokens.shape[2], device=tokens.device)
     return torch.cat([tokens, pad], dim=1)

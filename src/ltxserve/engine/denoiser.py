@@ -6,7 +6,7 @@ One call batches every guidance pass the step needs into a single transformer fo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -41,6 +41,24 @@ class Conditioning:
     fps: float
     # Audio-only generation: the (dummy) video stream must not influence audio at all.
     audio_only: bool = False
+    # Per-stage memo of the batched text contexts, keyed by the passes they were stacked for.
+    batched: dict[tuple[Pass, ...], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def contexts(self, plan: PassPlan, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Video context, audio context and mask stacked in pass order (P·B, L, D), built once per stage."""
+        if plan.passes not in self.batched:
+            contexts = [self.negative if p is Pass.NEGATIVE else self.positive for p in plan.passes]
+            if any(c is None for c in contexts):
+                raise ValueError("a negative pass needs a negative prompt context")
+            present = [c for c in contexts if c is not None]
+            self.batched[plan.passes] = (
+                torch.cat([c.video for c in present]).to(dtype),
+                torch.cat([c.audio for c in present]).to(dtype),
+                torch.cat([c.mask for c in present]),
+            )
+        return self.batched[plan.passes]
 
 
 @dataclass
@@ -91,21 +109,18 @@ class Denoiser:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One transformer call over all passes of `plan`, stacked on the batch axis (P·B, T, C)."""
         n = len(plan.passes)
-        contexts = [cond.negative if p is Pass.NEGATIVE else cond.positive for p in plan.passes]
-        assert all(c is not None for c in contexts), "a negative pass needs a negative prompt context"
-        video_ctx = torch.cat([c.video for c in contexts if c is not None])
-        audio_ctx = torch.cat([c.audio for c in contexts if c is not None])
-        ctx_mask = torch.cat([c.mask for c in contexts if c is not None])
+        video_ctx, audio_ctx, ctx_mask = cond.contexts(plan, self.dtype)
 
-        self._set_masks(plan)
-        sigmas = torch.full((n,), sigma * TIMESTEP_SCALE)
+        device = video.latent.device
+        self._set_masks(plan, device)
+        sigmas = torch.full((n,), sigma * TIMESTEP_SCALE, device=device)
         start = time.perf_counter()
         try:
             video_v, audio_v = self.transformer(
                 hidden_states=video.latent.repeat(n, 1, 1).to(self.dtype),
                 audio_hidden_states=audio.latent.repeat(n, 1, 1).to(self.dtype),
-                encoder_hidden_states=video_ctx.to(self.dtype),
-                audio_encoder_hidden_states=audio_ctx.to(self.dtype),
+                encoder_hidden_states=video_ctx,
+                audio_encoder_hidden_states=audio_ctx,
                 timestep=(video.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
                 audio_timestep=(audio.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
                 sigma=sigmas,
@@ -119,7 +134,7 @@ class Denoiser:
                 spatio_temporal_guidance_blocks=list(cond.stg_blocks)
                 if Pass.PERTURBED in plan.passes
                 else None,
-                perturbation_mask=torch.ones(n) if Pass.PERTURBED in plan.passes else None,
+                perturbation_mask=torch.ones(n, device=device) if Pass.PERTURBED in plan.passes else None,
                 use_cross_timestep=True,
                 return_dict=False,
             )
@@ -128,18 +143,18 @@ class Denoiser:
             self.forward_seconds += time.perf_counter() - start
         return video_v.float(), audio_v.float()
 
-    def _set_masks(self, plan: PassPlan) -> None:
+    def _set_masks(self, plan: PassPlan, device: torch.device) -> None:
         """Per-sample masks: STG only in the PERTURBED sample, isolation only in the ISOLATED one."""
         n = len(plan.passes)
 
         def zero_at(kind: Pass) -> torch.Tensor:
-            mask = torch.ones(n)
+            mask = torch.ones(n, device=device)
             mask[plan.index(kind)] = 0.0
             return mask
 
         if Pass.PERTURBED in plan.passes:
-            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else torch.ones(n)
-            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else torch.ones(n)
+            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else torch.ones(n, device=device)
+            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else torch.ones(n, device=device)
         if Pass.ISOLATED in plan.passes:
             self.masks.cross_modal = zero_at(Pass.ISOLATED)
 

@@ -92,6 +92,11 @@ class TokenState:
     def with_latent(self, latent: torch.Tensor) -> TokenState:
         return replace(self, latent=latent)
 
+    def to(self, device: torch.device) -> TokenState:
+        """All tensors on the model's device (they are built on the CPU, where the seeded noise comes from)."""
+        move = {name: getattr(self, name).to(device) for name in ("latent", "clean", "mask", "coords")}
+        return replace(self, **move)
+
     @property
     def frozen(self) -> bool:
         """True when no token is denoised (e.g. audio-to-video with audio_strength 1)."""

@@ -93,10 +93,14 @@ class AdapterSet:
     _connector_keys: set[str] = field(default_factory=set)
     # Fused transformer layers: the original weight Parameter, put back untouched by `detach()`.
     _originals: dict[ModulePath, torch.nn.Parameter] = field(default_factory=dict)
+    _modules: dict[str, dict[str, torch.nn.Module]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._modules = {name: dict(component.named_modules()) for name, component in self.components.items()}
 
     def attach(self, key: str, weights: LoraWeights, scale: float, target: LoraTarget = "both") -> int:
         """Hook `weights` onto the model under `key`; returns how many modules it touched."""
-        modules = {name: dict(component.named_modules()) for name, component in self.components.items()}
+        modules = self._modules
         touched = 0
         for (component, path), (down, up) in weights.layers.items():
             module = modules.get(component, {}).get(path)
@@ -124,6 +128,8 @@ class AdapterSet:
         return touched
 
     def set_scale(self, key: str, scale: float) -> None:
+        if self.scales.get(key) == scale:
+            return
         self.scales[key] = scale
         if self._originals:
             self.fuse()  # fused weights hold the old scale: rebuild them from the originals
@@ -135,7 +141,7 @@ class AdapterSet:
         the cost is one extra copy of each adapted weight, refused when it would exceed `max_extra_bytes`.
         """
         fusable = [where for where in self._adapters if where[0] == "transformer"]
-        modules = dict(self.components["transformer"].named_modules())
+        modules = self._modules["transformer"]
         if max_extra_bytes is not None and not self._originals:
             extra = sum(modules[path].weight.nbytes for _, path in fusable)
             if extra > max_extra_bytes:
@@ -157,7 +163,7 @@ class AdapterSet:
         return tuple(sorted((key, self.scales.get(key, 0.0)) for key in self._connector_keys))
 
     def detach(self) -> None:
-        modules = dict(self.components["transformer"].named_modules()) if self._originals else {}
+        modules = self._modules.get("transformer", {})
         for (_, path), original in self._originals.items():
             modules[path].weight = original
         self._originals.clear()

@@ -40,6 +40,10 @@ class ModelParts:
     image_processor: Any = None
 
     @property
+    def device(self) -> torch.device:
+        return next(self.transformer.parameters()).device
+
+    @property
     def default_stg_blocks(self) -> tuple[int, ...]:
         return (min(self.num_blocks - 1, round(REFERENCE_STG_BLOCK * self.num_blocks / REFERENCE_BLOCKS)),)
 

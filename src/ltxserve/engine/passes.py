@@ -53,7 +53,7 @@ class _SelfAttention:
         elif bool((own != 0).all()):
             mask, everything = None, False
         else:
-            mask = own.to(hidden_states.dtype)[:, None, None]
+            mask = own.to(device=hidden_states.device, dtype=hidden_states.dtype)[:, None, None]
             everything = bool((own == 0).all())
         return self.inner(
             attn,
@@ -90,7 +90,7 @@ class _CrossModalAttention:
         if keep is None:
             return out
         # The block adds this output as a residual (x + gate·out), so a zero output removes the path exactly.
-        return out * keep.to(out.dtype)[:, None, None]
+        return out * keep.to(device=out.device, dtype=out.dtype)[:, None, None]
 
 
 def install_pass_controls(transformer) -> PassMasks:

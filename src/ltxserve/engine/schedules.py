@@ -83,15 +83,20 @@ def refine_sigmas() -> list[float]:
 
 
 def sigmas_for(name: str, steps: int, tokens: int = REFERENCE_TOKENS) -> list[float]:
-    """Dispatch on the request's `scheduler` name."""
+    """Dispatch on the request's `scheduler` name (cached: schedules are pure)."""
+    return list(_cached_sigmas(name, steps, tokens))
+
+
+@lru_cache(maxsize=64)
+def _cached_sigmas(name: str, steps: int, tokens: int) -> tuple[float, ...]:
     if name == "ltx2":
-        return ltx2_sigmas(steps, tokens)
+        return tuple(ltx2_sigmas(steps, tokens))
     if name == "linear_quadratic":
-        return linear_quadratic_sigmas(steps)
+        return tuple(linear_quadratic_sigmas(steps))
     if name == "beta":
-        return beta_sigmas(steps)
+        return tuple(beta_sigmas(steps))
     if name == "distilled":
-        return distilled_sigmas()
+        return tuple(distilled_sigmas())
     raise ValueError(f"unknown scheduler {name!r}")
 
 

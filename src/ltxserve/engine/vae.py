@@ -30,8 +30,8 @@ def fit_image(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
 
 def encode_video(vae, pixels: torch.Tensor) -> torch.Tensor:
     """(B, 3, F, H, W) in [-1, 1] → normalised latent (B, C, f, h, w): (μ − mean) / std."""
-    dtype = next(vae.parameters()).dtype
-    posterior = vae.encode(pixels.to(dtype)).latent_dist
+    weight = next(vae.parameters())
+    posterior = vae.encode(pixels.to(device=weight.device, dtype=weight.dtype)).latent_dist
     mean, std = _channel_stats(vae, 5)
     return (posterior.mean.float() - mean) / std
 
@@ -40,9 +40,10 @@ def decode_video(vae, latent: torch.Tensor) -> np.ndarray:
     """Normalised latent (1, C, f, h, w) → frames (F, H, W, 3) uint8."""
     dtype = next(vae.parameters()).dtype
     mean, std = _channel_stats(vae, 5)
-    video = vae.decode((latent.float() * std + mean).to(dtype), return_dict=False)[0]
-    video = ((video.float().clamp(-1.0, 1.0) + 1.0) * 127.5).round().to(torch.uint8)
-    return video[0].permute(1, 2, 3, 0).contiguous().numpy()  # (C, F, H, W) → (F, H, W, C)
+    video = vae.decode((latent.float() * std + mean).to(dtype), return_dict=False)[0][0]  # (C, F, H, W)
+    # In place, then permute the uint8 result: one float pass over the frames instead of four.
+    video = video.float().clamp_(-1.0, 1.0).add_(1.0).mul_(127.5).round_().to(torch.uint8)
+    return video.permute(1, 2, 3, 0).contiguous().cpu().numpy()  # (F, H, W, C)
 
 
 def un_normalise_video(vae, latent: torch.Tensor) -> torch.Tensor:
@@ -65,8 +66,8 @@ def encode_audio(audio_vae, waveform: np.ndarray, rate: int, seconds: float, mel
     spectrogram = log_mel(
         torch.from_numpy(stereo)[None], mel["sample_rate"], mel["n_fft"], mel["hop"], mel["n_mels"]
     )
-    dtype = next(audio_vae.parameters()).dtype
-    posterior = audio_vae.encode(spectrogram.to(dtype)).latent_dist
+    weight = next(audio_vae.parameters())
+    posterior = audio_vae.encode(spectrogram.to(device=weight.device, dtype=weight.dtype)).latent_dist
     latent = posterior.mean.float()  # (1, C, T, M)
     return _normalise_audio(audio_vae, latent)
 
@@ -80,7 +81,7 @@ def decode_audio(audio_vae, vocoder, latent: torch.Tensor) -> np.ndarray:
     dtype = next(audio_vae.parameters()).dtype
     spectrogram = audio_vae.decode(raw.to(dtype), return_dict=False)[0]
     waveform = vocoder(spectrogram.to(next(vocoder.parameters()).dtype))
-    return waveform[0].float().clamp(-1.0, 1.0).numpy()
+    return waveform[0].float().clamp(-1.0, 1.0).cpu().numpy()
 
 
 def _normalise_audio(audio_vae, latent: torch.Tensor) -> torch.Tensor:
