@@ -53,6 +53,7 @@ class RequestAdapters:
 
     def __init__(self, transformer, connectors, distilled_path: Path | None) -> None:
         self.components = {"transformer": transformer, "connectors": connectors}
+        self.modules = {name: dict(c.named_modules()) for name, c in self.components.items()}
         self.index = ModuleIndex.for_model(transformer, connectors)
         self.distilled_path = distilled_path
         self.fuse_budget_bytes = FUSE_BUDGET_BYTES
@@ -60,7 +61,7 @@ class RequestAdapters:
 
     @contextmanager
     def applied(self, request: EngineRequest) -> Iterator[ActiveAdapters]:
-        adapters = AdapterSet(self.components)
+        adapters = AdapterSet(self.components, modules=self.modules)
         try:
             for index, lora in enumerate(request.loras):
                 # The worker appends the camera LoRA after the user's; its errors name `camera_lora`.

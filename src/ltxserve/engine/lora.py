@@ -28,10 +28,6 @@ class LoraWeights:
     name: str
     layers: dict[ModulePath, tuple[torch.Tensor, torch.Tensor]]
 
-    @property
-    def touches_connectors(self) -> bool:
-        return any(component == "connectors" for component, _ in self.layers)
-
     def placed_on(self, components: dict[str, torch.nn.Module]) -> LoraWeights:
         """The factors moved once to each target module's device and dtype (no copy per request)."""
         modules = {name: dict(component.named_modules()) for name, component in components.items()}
@@ -93,14 +89,16 @@ class AdapterSet:
     _connector_keys: set[str] = field(default_factory=set)
     # Fused transformer layers: the original weight Parameter, put back untouched by `detach()`.
     _originals: dict[ModulePath, torch.nn.Parameter] = field(default_factory=dict)
-    _modules: dict[str, dict[str, torch.nn.Module]] = field(default_factory=dict)
+    # Module maps per component (name → module): built once by RequestAdapters, not per request.
+    modules: dict[str, dict[str, torch.nn.Module]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._modules = {name: dict(component.named_modules()) for name, component in self.components.items()}
+        if not self.modules:  # RequestAdapters passes the maps it built once; build them otherwise
+            self.modules = {name: dict(c.named_modules()) for name, c in self.components.items()}
 
     def attach(self, key: str, weights: LoraWeights, scale: float, target: LoraTarget = "both") -> int:
         """Hook `weights` onto the model under `key`; returns how many modules it touched."""
-        modules = self._modules
+        modules = self.modules
         touched = 0
         for (component, path), (down, up) in weights.layers.items():
             module = modules.get(component, {}).get(path)
@@ -141,7 +139,7 @@ class AdapterSet:
         the cost is one extra copy of each adapted weight, refused when it would exceed `max_extra_bytes`.
         """
         fusable = [where for where in self._adapters if where[0] == "transformer"]
-        modules = self._modules["transformer"]
+        modules = self.modules["transformer"]
         if max_extra_bytes is not None and not self._originals:
             extra = sum(modules[path].weight.nbytes for _, path in fusable)
             if extra > max_extra_bytes:
@@ -163,7 +161,7 @@ class AdapterSet:
         return tuple(sorted((key, self.scales.get(key, 0.0)) for key in self._connector_keys))
 
     def detach(self) -> None:
-        modules = self._modules.get("transformer", {})
+        modules = self.modules.get("transformer", {})
         for (_, path), original in self._originals.items():
             modules[path].weight = original
         self._originals.clear()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ltxserve.engine.mel import log_mel
 from ltxserve.media.audio_convert import fit_length, resample, to_stereo
+from ltxserve.media.image_fit import fit_image as media_fit_image
 
 
 def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -16,15 +16,12 @@ def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fit_image(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
-    """(H, W, 3) uint8 → (1, 3, 1, height, width) in [-1, 1]: scale to cover, then centre-crop."""
-    image = torch.from_numpy(np.array(pixels, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
-    h, w = image.shape[-2:]
-    scale = max(height / h, width / w)
-    new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))
-    if (new_h, new_w) != (h, w):
-        image = F.interpolate(image, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
-    top, left = (new_h - height) // 2, (new_w - width) // 2
-    image = image[..., top : top + height, left : left + width].clamp(-1.0, 1.0)
+    """(H, W, 3) uint8 → (1, 3, 1, height, width) in [-1, 1], fitted by media's cover-and-crop rule.
+
+    The worker already fits images to the output size; this resizes them for two-stage's half-size stage.
+    """
+    fitted = np.array(media_fit_image(pixels, width, height), dtype=np.uint8)
+    image = torch.from_numpy(fitted).permute(2, 0, 1)[None].float() / 127.5 - 1.0
     return image[:, :, None]
 
 
