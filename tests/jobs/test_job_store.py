@@ -123,3 +123,16 @@ def test_progress_lines_are_logged_and_counted(store: JobStore) -> None:
     store.add_log("a", "denoise: step 1/2", step=True)
     assert [line.message for line in store.logs("a")] == ["denoise: step 1/2"]
     assert store.stats()["steps"] == 1
+
+
+def test_recent_lists_only_the_owners_jobs_newest_first(store: JobStore) -> None:
+    store.submit(_job("a"))
+    store.submit(NewJob(request_id="other", endpoint_id=APP, owner="someone-else", input={}))
+    store.submit(NewJob(request_id="b", endpoint_id="fal-ai/ltx-2.3-22b/audio-to-video", owner="o", input={}))
+    store.submit(_job("c"))
+    store.request_cancel("c")
+    assert [j.request_id for j in store.recent("o")] == ["c", "b", "a"]
+    assert [j.request_id for j in store.recent("o", limit=2)] == ["c", "b"]
+    assert [j.request_id for j in store.recent("o", endpoint_id=APP)] == ["c", "a"]
+    assert store.recent("o")[0].outcome == "cancelled"
+    assert store.recent("nobody") == []

@@ -136,6 +136,17 @@ class JobStore:
         )
         return int(row[0])
 
+    def recent(self, owner: str, limit: int = 20, endpoint_id: str | None = None) -> list[JobRecord]:
+        """The owner's newest jobs first (optionally of one endpoint): the playground's history."""
+        self.expire_overdue()
+        sql = "SELECT * FROM jobs WHERE owner = ?"
+        args: list[Any] = [owner]
+        if endpoint_id is not None:
+            sql += " AND endpoint_id = ?"
+            args.append(endpoint_id)
+        rows = self._conn().execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
+        return [_record(row) for row in rows]
+
     def claim(self, worker_id: str, lease_s: float) -> JobRecord | None:
         """Take the next queued job, or one whose worker's lease expired, under a fresh lease."""
         now = time.time()
