@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     lease_s: float = 30.0
     heartbeat_s: float = 2.0
     poll_interval_s: float = 0.1
+    # Routing: shell-style patterns of the endpoint ids this worker claims (default: all its model serves).
+    worker_endpoints: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Webhook retries: up to `webhook_max_attempts`, delays multiplied by `webhook_backoff_scale`.
     webhook_max_attempts: int = 10
     webhook_backoff_scale: float = 1.0
@@ -114,9 +116,9 @@ class Settings(BaseSettings):
     lora_local_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     camera_loras: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAMERA_LORAS))
 
-    _split_keys = field_validator("api_keys", "fetch_allow_hosts", "lora_local_dirs", mode="before")(
-        _split_csv
-    )
+    _split_keys = field_validator(
+        "api_keys", "fetch_allow_hosts", "lora_local_dirs", "worker_endpoints", mode="before"
+    )(_split_csv)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -20,7 +20,7 @@ from ltxserve.api.state import AppState
 from ltxserve.api.tokens import TokenSigner, load_or_create_secret
 from ltxserve.endpoints import Endpoint
 from ltxserve.files.storage import LocalStorage
-from ltxserve.jobs.store import JobStore
+from ltxserve.jobs.backends import open_queue
 from ltxserve.jobs.webhooks import WebhookDispatcher, WebhookSigner
 from ltxserve.settings import Settings
 
@@ -34,7 +34,7 @@ def build_state(settings: Settings, endpoints: dict[str, Endpoint] | None = None
         from ltxserve.endpoints import ENDPOINTS
 
         endpoints = ENDPOINTS
-    store = JobStore(settings.db_path, settings.retention_s)
+    store = open_queue(settings)
     return AppState(
         settings=settings,
         store=store,

@@ -9,7 +9,7 @@ from ltxserve.api.metrics import ApiMetrics
 from ltxserve.api.tokens import TokenSigner
 from ltxserve.endpoints import Endpoint
 from ltxserve.files.storage import LocalStorage
-from ltxserve.jobs.store import JobStore
+from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.webhooks import WebhookSigner
 from ltxserve.settings import Settings
 
@@ -19,7 +19,7 @@ class AppState:
     """The API's long-lived parts."""
 
     settings: Settings
-    store: JobStore
+    store: JobQueue
     storage: LocalStorage
     endpoints: dict[str, Endpoint]
     auth: Authenticator

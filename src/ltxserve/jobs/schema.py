@@ -1,5 +1,7 @@
 """The embedded store's tables (SQLite in WAL mode)."""
 
+import sqlite3
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     object_ttl_s INTEGER,
     expires_at REAL,
     inference_time REAL,
-    steps INTEGER NOT NULL DEFAULT 0
+    steps INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority, seq);
 CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at);
@@ -57,6 +60,28 @@ CREATE TABLE IF NOT EXISTS workers (
     device TEXT,
     state TEXT NOT NULL,
     current_job TEXT,
-    last_seen REAL NOT NULL
+    last_seen REAL NOT NULL,
+    endpoints TEXT,
+    host TEXT
 );
 """
+
+# Columns added after the first release: (table, column, definition), applied to older data dirs.
+ADDED_COLUMNS = [
+    ("jobs", "version", "INTEGER NOT NULL DEFAULT 0"),
+    ("workers", "endpoints", "TEXT"),
+    ("workers", "host", "TEXT"),
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older release up to `SCHEMA` (idempotent)."""
+    for table, column, definition in ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column in have:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc):
+                raise

@@ -1,18 +1,27 @@
-"""The durable job store and queue on SQLite (WAL): submit, claim with a lease, heartbeat, finish once."""
+"""The embedded `JobQueue` on SQLite (WAL): submit, claim with a lease, heartbeat, finish once."""
 
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from ltxserve.jobs.changes import QUEUE_MOVED, ChangeFeed
+from ltxserve.jobs.queue import (
+    SYSTEM_CLOCK,
+    CancelReply,
+    Clock,
+    Heartbeat,
+    WebhookDelivery,
+    iso,
+    webhook_body,
+    worker_lost,
+)
 from ltxserve.jobs.records import (
     CANCELLED,
     MAX_ATTEMPTS,
@@ -24,55 +33,35 @@ from ltxserve.jobs.records import (
     LogLine,
     NewJob,
     Outcome,
-    request_error,
 )
-from ltxserve.jobs.schema import SCHEMA
+from ltxserve.jobs.schema import SCHEMA, migrate
 
-CancelReply = Literal["cancelled", "requested", "already_completed", "not_found"]
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """A lease renewal's answer: whether the worker still owns the job and whether cancel was asked."""
-
-    owned: bool
-    cancel_requested: bool
-
-
-@dataclass(frozen=True)
-class WebhookDelivery:
-    """One pending webhook POST."""
-
-    id: int
-    request_id: str
-    url: str
-    owner: str
-    body: str
-    attempts: int
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat()
+# Every write to a job bumps its `version`, which the cross-process change watcher compares.
+_BUMP = "version = version + 1"
 
 
 class JobStore:
     """Jobs, logs, webhook deliveries and worker states in one SQLite file shared by processes."""
 
-    def __init__(self, path: Path, retention_s: int = 7 * 24 * 3600) -> None:
+    def __init__(self, path: Path, retention_s: int = 7 * 24 * 3600, clock: Clock = SYSTEM_CLOCK) -> None:
         self.path = path
         self.retention_s = retention_s
+        self.clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
+        migrate(conn)
+        self.changes = ChangeFeed(SqliteChanges(path))
+
+    def close(self) -> None:
+        self.changes.close()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = _connect(self.path)
             self._local.conn = conn
         return conn
 
@@ -92,7 +81,7 @@ class JobStore:
 
     def submit(self, job: NewJob) -> JobRecord:
         """Queue a new job."""
-        now = time.time()
+        now = self.clock()
         deadline = now + job.start_timeout_s if job.start_timeout_s else None
         with self._tx() as conn:
             conn.execute(
@@ -115,7 +104,13 @@ class JobStore:
             )
         record = self.get(job.request_id)
         assert record is not None
+        self._moved(job.request_id)
         return record
+
+    def _moved(self, request_id: str) -> None:
+        """Wake this job's streams and those of queued jobs (their positions changed)."""
+        self.changes.notify(request_id)
+        self.changes.notify(QUEUE_MOVED)
 
     def get(self, request_id: str) -> JobRecord | None:
         """The job, after failing it if its start deadline passed while queued."""
@@ -147,16 +142,19 @@ class JobStore:
         rows = self._conn().execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
         return [_record(row) for row in rows]
 
-    def claim(self, worker_id: str, lease_s: float) -> JobRecord | None:
-        """Take the next queued job, or one whose worker's lease expired, under a fresh lease."""
-        now = time.time()
+    def claim(
+        self, worker_id: str, lease_s: float, endpoints: Collection[str] | None = None
+    ) -> JobRecord | None:
+        """Take the next queued job this worker can serve, or one whose lease expired, under a fresh lease."""
+        now = self.clock()
         self.expire_overdue()
+        where, args = _endpoint_filter(endpoints)
         with self._tx() as conn:
             while True:
                 row = conn.execute(
-                    "SELECT * FROM jobs WHERE status = 'IN_QUEUE'"
-                    " OR (status = 'IN_PROGRESS' AND lease_expires < ?) ORDER BY priority, seq LIMIT 1",
-                    (now,),
+                    "SELECT * FROM jobs WHERE (status = 'IN_QUEUE' OR (status = 'IN_PROGRESS'"
+                    f" AND lease_expires < ?)){where} ORDER BY priority, seq LIMIT 1",
+                    (now, *args),
                 ).fetchone()
                 if row is None:
                     return None
@@ -164,13 +162,13 @@ class JobStore:
                     row["cancel_requested"] or row["attempts"] >= MAX_ATTEMPTS
                 ):
                     # The worker died; a cancelled or repeatedly crashing job ends here instead of re-running.
-                    failure = CANCELLED if row["cancel_requested"] else _worker_lost()
+                    failure = CANCELLED if row["cancel_requested"] else worker_lost()
                     outcome: Outcome = "cancelled" if row["cancel_requested"] else "error"
                     self._finish(conn, row, outcome, None, failure, now)
                     continue
                 conn.execute(
                     "UPDATE jobs SET status = 'IN_PROGRESS', started_at = ?, attempts = attempts + 1,"
-                    " lease_owner = ?, lease_expires = ? WHERE seq = ?",
+                    f" lease_owner = ?, lease_expires = ?, {_BUMP} WHERE seq = ?",
                     (now, worker_id, now + lease_s, row["seq"]),
                 )
                 if row["status"] == "IN_PROGRESS":
@@ -178,6 +176,7 @@ class JobStore:
                         conn, row["request_id"], "A worker stopped responding; running the job again", "WARN"
                     )
                 break
+        self._moved(row["request_id"])
         return self.get(row["request_id"])
 
     def heartbeat(self, request_id: str, worker_id: str, lease_s: float) -> Heartbeat:
@@ -185,7 +184,7 @@ class JobStore:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET lease_expires = ? WHERE request_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'",
-                (time.time() + lease_s, request_id, worker_id),
+                (self.clock() + lease_s, request_id, worker_id),
             )
             row = conn.execute(
                 "SELECT cancel_requested FROM jobs WHERE request_id = ?", (request_id,)
@@ -224,7 +223,8 @@ class JobStore:
             ).fetchone()
             if row is None:
                 return False
-            self._finish(conn, row, outcome, result, failure, time.time())
+            self._finish(conn, row, outcome, result, failure, self.clock())
+        self.changes.notify(request_id)
         return True
 
     def _finish(
@@ -242,7 +242,7 @@ class JobStore:
         conn.execute(
             "UPDATE jobs SET status = 'COMPLETED', outcome = ?, completed_at = ?, result = ?, failure = ?,"
             " lease_owner = NULL, lease_expires = NULL, expires_at = ?, inference_time = ?,"
-            " input = CASE WHEN store_io THEN input ELSE '{}' END WHERE seq = ?",
+            f" input = CASE WHEN store_io THEN input ELSE '{{}}' END, {_BUMP} WHERE seq = ?",
             (
                 outcome,
                 now,
@@ -254,7 +254,7 @@ class JobStore:
             ),
         )
         if row["webhook_url"]:
-            body = _webhook_body(row["request_id"], result, failure)
+            body = webhook_body(row["request_id"], result, failure)
             conn.execute(
                 "INSERT INTO webhooks (request_id, url, owner, body, next_attempt_at) VALUES (?,?,?,?,?)",
                 (row["request_id"], row["webhook_url"], row["owner"], body, now),
@@ -269,15 +269,18 @@ class JobStore:
             if row["status"] == "COMPLETED":
                 return "already_completed"
             if row["status"] == "IN_QUEUE":
-                self._finish(conn, row, "cancelled", None, CANCELLED, time.time())
-                return "cancelled"
-            conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE seq = ?", (row["seq"],))
-            self._log(conn, request_id, "Cancellation requested", "INFO")
-            return "requested"
+                self._finish(conn, row, "cancelled", None, CANCELLED, self.clock())
+                reply: CancelReply = "cancelled"
+            else:
+                conn.execute(f"UPDATE jobs SET cancel_requested = 1, {_BUMP} WHERE seq = ?", (row["seq"],))
+                self._log(conn, request_id, "Cancellation requested", "INFO")
+                reply = "requested"
+        self._moved(request_id)
+        return reply
 
     def expire_overdue(self) -> None:
         """Fail queued jobs whose `x-fal-request-timeout` start deadline has passed."""
-        now = time.time()
+        now = self.clock()
         conn = self._conn()
         if not conn.execute(
             "SELECT 1 FROM jobs WHERE status = 'IN_QUEUE' AND start_deadline < ? LIMIT 1", (now,)
@@ -289,10 +292,12 @@ class JobStore:
             ).fetchall()
             for row in rows:
                 self._finish(conn, row, "error", None, START_TIMEOUT, now)
+        for row in rows:
+            self._moved(row["request_id"])
 
     def purge_expired(self) -> list[str]:
         """Delete finished jobs past their retention; returns their request ids."""
-        now = time.time()
+        now = self.clock()
         with self._tx() as conn:
             ids = [r[0] for r in conn.execute("SELECT request_id FROM jobs WHERE expires_at < ?", (now,))]
             for request_id in ids:
@@ -307,15 +312,16 @@ class JobStore:
 
     def add_log(self, request_id: str, message: str, level: LogLevel = "INFO", step: bool = False) -> None:
         """Append a log line; `step` also counts one denoising step for the metrics."""
+        steps = ", steps = steps + 1" if step else ""
         with self._tx() as conn:
             self._log(conn, request_id, message, level)
-            if step:
-                conn.execute("UPDATE jobs SET steps = steps + 1 WHERE request_id = ?", (request_id,))
+            conn.execute(f"UPDATE jobs SET {_BUMP}{steps} WHERE request_id = ?", (request_id,))
+        self.changes.notify(request_id)
 
     def _log(self, conn: sqlite3.Connection, request_id: str, message: str, level: str) -> None:
         conn.execute(
             "INSERT INTO logs (request_id, message, level, timestamp) VALUES (?,?,?,?)",
-            (request_id, message, level, _iso(time.time())),
+            (request_id, message, level, iso(self.clock())),
         )
 
     def logs(self, request_id: str) -> list[LogLine]:
@@ -328,7 +334,7 @@ class JobStore:
 
     def due_webhooks(self, limit: int = 20, hold_s: float = 60.0) -> list[WebhookDelivery]:
         """Take due deliveries, holding them for `hold_s` so another dispatcher does not send them too."""
-        now = time.time()
+        now = self.clock()
         with self._tx() as conn:
             rows = conn.execute(
                 "SELECT * FROM webhooks WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
@@ -350,7 +356,7 @@ class JobStore:
             conn.execute(
                 "UPDATE webhooks SET attempts = attempts + 1, state = ?, last_error = ?, next_attempt_at = ?"
                 " WHERE id = ?",
-                (state, error, retry_at if retry_at is not None else time.time(), delivery_id),
+                (state, error, retry_at if retry_at is not None else self.clock(), delivery_id),
             )
 
     def webhook_states(self, request_id: str) -> list[tuple[str, int]]:
@@ -362,48 +368,104 @@ class JobStore:
     # -- workers and metrics ----------------------------------------------------------------------
 
     def worker_state(
-        self, worker_id: str, pid: int, device: str, state: str, current_job: str | None
+        self,
+        worker_id: str,
+        pid: int,
+        device: str,
+        state: str,
+        current_job: str | None,
+        endpoints: Collection[str] | None = None,
     ) -> None:
-        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`) for /health."""
+        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`) and what it serves."""
+        served = json.dumps(sorted(endpoints)) if endpoints is not None else None
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen) VALUES (?,?,?,?,?,?)"
-                " ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid, device = excluded.device,"
-                " state = excluded.state, current_job = excluded.current_job, last_seen = excluded.last_seen",
-                (worker_id, pid, device, state, current_job, time.time()),
+                "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen, endpoints, host)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid,"
+                " device = excluded.device, state = excluded.state, current_job = excluded.current_job,"
+                " last_seen = excluded.last_seen, endpoints = COALESCE(excluded.endpoints, endpoints),"
+                " host = excluded.host",
+                (worker_id, pid, device, state, current_job, self.clock(), served, socket.gethostname()),
             )
 
     def workers(self) -> list[dict[str, Any]]:
         rows = self._conn().execute("SELECT * FROM workers ORDER BY worker_id")
-        return [dict(r) for r in rows]
+        return [_worker(dict(r)) for r in rows]
 
     def stats(self) -> dict[str, Any]:
-        """Counts for /metrics: jobs by state and outcome, queue length, denoising steps done."""
+        """Counts for /metrics: jobs by state and outcome, queue length (also per endpoint), steps done."""
         conn = self._conn()
         by_state = {
             f"{r[0]}:{r[1] or ''}": r[2]
             for r in conn.execute("SELECT status, outcome, COUNT(*) FROM jobs GROUP BY status, outcome")
         }
         steps = conn.execute("SELECT COALESCE(SUM(steps), 0) FROM jobs").fetchone()[0]
-        queued = conn.execute("SELECT COUNT(*) FROM jobs WHERE status = 'IN_QUEUE'").fetchone()[0]
-        return {"by_state": by_state, "queue_length": queued, "steps": steps}
-
-
-def _worker_lost() -> JobFailure:
-    return request_error(500, "The job's worker stopped responding repeatedly", "internal_server_error")
-
-
-def _webhook_body(request_id: str, result: dict[str, Any] | None, failure: JobFailure | None) -> str:
-    body: dict[str, Any] = {"request_id": request_id, "gateway_request_id": request_id}
-    if failure is None:
-        body |= {"status": "OK", "payload": result}
-    else:
-        body |= {
-            "status": "ERROR",
-            "error": f"Invalid status code: {failure.status_code}",
-            "payload": failure.body,
+        queued = dict(
+            conn.execute(
+                "SELECT endpoint_id, COUNT(*) FROM jobs WHERE status = 'IN_QUEUE' GROUP BY endpoint_id"
+            ).fetchall()
+        )
+        return {
+            "by_state": by_state,
+            "queue_length": sum(queued.values()),
+            "queued_by_endpoint": queued,
+            "steps": steps,
         }
-    return json.dumps(body)
+
+
+class SqliteChanges:
+    """Which waited-on jobs moved since the last look, for the one watcher thread of a process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._data_version = -1
+        self._seen: dict[str, int] = {}
+        self._queue: tuple[int, int] | None = None
+
+    def changed(self, request_ids: Collection[str]) -> list[str]:
+        if self._conn is None:
+            self._conn = _connect(self.path)
+        data_version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        fresh = [r for r in request_ids if r not in self._seen]
+        if data_version == self._data_version and not fresh:
+            return []  # nothing committed by any other connection since the last look
+        self._data_version = data_version
+        marks = ",".join("?" * len(request_ids))
+        rows = self._conn.execute(
+            f"SELECT request_id, version FROM jobs WHERE request_id IN ({marks})", list(request_ids)
+        ).fetchall()
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        moved = [r for r, v in rows if self._seen.get(r) != v]
+        self._seen.update(dict(rows))
+        queue = tuple(
+            self._conn.execute(
+                "SELECT (SELECT COUNT(*) FROM jobs WHERE status = 'IN_QUEUE'), (SELECT MAX(seq) FROM jobs)"
+            ).fetchone()
+        )
+        if queue != self._queue:
+            self._queue = queue
+            moved.append(QUEUE_MOVED)
+        return moved
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _endpoint_filter(endpoints: Collection[str] | None) -> tuple[str, list[str]]:
+    if endpoints is None:
+        return "", []
+    return f" AND endpoint_id IN ({','.join('?' * len(endpoints))})", list(endpoints)
+
+
+def _worker(row: dict[str, Any]) -> dict[str, Any]:
+    row["endpoints"] = json.loads(row["endpoints"]) if row.get("endpoints") else None
+    return row
 
 
 def _record(row: sqlite3.Row) -> JobRecord:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ltxserve.files.fetch import guarded_transport
-from ltxserve.jobs.store import JobStore, WebhookDelivery
+from ltxserve.jobs.queue import JobQueue, WebhookDelivery
 
 log = logging.getLogger("ltxserve.webhooks")
 # Seconds before attempt n+1 (10 attempts over about two hours).
@@ -65,7 +65,7 @@ class WebhookDispatcher:
 
     def __init__(
         self,
-        store: JobStore,
+        store: JobQueue,
         signer: WebhookSigner,
         allow_hosts: frozenset[str],
         max_attempts: int = 10,

@@ -11,8 +11,8 @@ from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import Fetched
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
+from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.records import JobFailure, JobRecord, LogLevel, model_error
-from ltxserve.jobs.store import JobStore
 from ltxserve.worker.runner import JobError
 
 
@@ -20,7 +20,7 @@ class LeaseKeeper:
     """Renews the job's lease every `interval_s` and remembers whether cancel was asked or the lease lost."""
 
     def __init__(
-        self, store: JobStore, request_id: str, worker_id: str, lease_s: float, interval_s: float
+        self, store: JobQueue, request_id: str, worker_id: str, lease_s: float, interval_s: float
     ) -> None:
         self.store, self.request_id, self.worker_id = store, request_id, worker_id
         self.lease_s, self.interval_s = lease_s, interval_s
@@ -53,7 +53,7 @@ class JobContext:
     def __init__(
         self,
         job: JobRecord,
-        store: JobStore,
+        store: JobQueue,
         storage: LocalStorage,
         resolver: InputResolver,
         lease: LeaseKeeper,

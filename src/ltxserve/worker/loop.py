@@ -10,9 +10,10 @@ import traceback
 from ltxserve.engine.request import GenerationCancelled
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
+from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.records import CANCELLED, INTERNAL_ERROR, JobRecord
-from ltxserve.jobs.store import JobStore
 from ltxserve.settings import Settings
+from ltxserve.worker.capabilities import served_endpoints
 from ltxserve.worker.context import JobContext, LeaseKeeper
 from ltxserve.worker.runner import JobCancelled, JobError, JobRunner
 
@@ -25,7 +26,7 @@ class Worker:
     def __init__(
         self,
         settings: Settings,
-        store: JobStore,
+        store: JobQueue,
         storage: LocalStorage,
         resolver: InputResolver,
         runner: JobRunner,
@@ -34,9 +35,11 @@ class Worker:
     ) -> None:
         self.settings, self.store, self.storage, self.resolver = settings, store, storage, resolver
         self.runner, self.worker_id, self.device = runner, worker_id, device
+        # What this worker claims: known once the runner has loaded (model + memory plan).
+        self.endpoints: frozenset[str] | None = None
 
     def _state(self, state: str, job: str | None = None) -> None:
-        self.store.worker_state(self.worker_id, os.getpid(), self.device, state, job)
+        self.store.worker_state(self.worker_id, os.getpid(), self.device, state, job, self.endpoints)
 
     def serve(self, stop: threading.Event, max_jobs: int | None = None) -> int:
         """Load the runner, then process jobs until `stop` is set (or `max_jobs` are done); returns the count."""
@@ -46,10 +49,12 @@ class Worker:
         except Exception:
             self._state("failed")
             raise
+        self.endpoints = served_endpoints(self.runner, self.settings)
+        log.info("worker %s serves %d endpoints", self.worker_id, len(self.endpoints))
         self._state("ready")
         done = 0
         while not stop.is_set() and (max_jobs is None or done < max_jobs):
-            job = self.store.claim(self.worker_id, self.settings.lease_s)
+            job = self.store.claim(self.worker_id, self.settings.lease_s, self.endpoints)
             if job is None:
                 self._state("ready")
                 stop.wait(self.settings.poll_interval_s)

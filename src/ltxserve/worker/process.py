@@ -10,7 +10,7 @@ import threading
 
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
-from ltxserve.jobs.store import JobStore
+from ltxserve.jobs.backends import open_queue
 from ltxserve.settings import Settings
 from ltxserve.worker.loop import Worker
 from ltxserve.worker.runner import JobRunner
@@ -34,7 +34,7 @@ def build_runner(settings: Settings, device: str) -> JobRunner:
 def build_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> Worker:
     device = device or (settings.device if settings.device != "auto" else "cpu")
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    store = JobStore(settings.db_path, settings.retention_s)
+    store = open_queue(settings)
     storage = LocalStorage(settings.storage_dir, settings.retention_s)
     resolver = InputResolver.from_settings(settings, storage)
     runner = build_runner(settings, device)

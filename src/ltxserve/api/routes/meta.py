@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from ltxserve.api.deps import StateDep
+from ltxserve.jobs.routing import wait_reasons
 
 router = APIRouter(tags=["meta"])
 # A worker silent for this long is reported as not alive.
@@ -33,6 +34,7 @@ def health(state: StateDep) -> dict[str, Any]:
         "ready": ready,
         "auth": state.auth.enabled,
         "queue_length": stats["queue_length"],
+        "waiting": wait_reasons(stats["queued_by_endpoint"], workers),
         "workers": workers,
         "endpoints": sorted(state.endpoints),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -26,7 +25,8 @@ from ltxserve.api.state import AppState
 from ltxserve.jobs.records import JobRecord
 
 router = APIRouter(prefix="/queue", tags=["queue"])
-STREAM_POLL_S = 0.2
+# A comment line this often keeps proxies from closing a quiet stream (and finds gone clients).
+STREAM_KEEPALIVE_S = 15.0
 
 
 def _job_or_404(state: AppState, owner: str, alias: str, request_id: str, owner_id: str) -> JobRecord:
@@ -74,24 +74,29 @@ def stream(
 async def _status_events(
     state: AppState, request: Request, request_id: str, base: str, with_logs: bool
 ) -> AsyncIterator[str]:
+    """One event per change: the stream sleeps on the job's change feed, not on a timer of its own."""
     sent_logs, last = 0, None
-    while True:
-        job = await run_in_threadpool(state.store.get, request_id)
-        if job is None:
-            return
-        new_logs = None
-        if with_logs:
-            lines = await run_in_threadpool(state.store.logs, request_id)
-            new_logs = [line.to_dict() for line in lines[sent_logs:]]
-            sent_logs = len(lines)
-        body = await run_in_threadpool(status_body, state, job, base, new_logs)
-        key = (body["status"], body.get("queue_position"))
-        if new_logs or key != last:
-            last = key
-            yield f"data: {json.dumps(body)}\n\n"
-        if job.status == "COMPLETED" or await request.is_disconnected():
-            return
-        await asyncio.sleep(STREAM_POLL_S)
+    with state.store.changes.subscribe(request_id) as changes:
+        while True:
+            changes.clear()  # before reading: a change during the read wakes the next wait at once
+            job = await run_in_threadpool(state.store.get, request_id)
+            if job is None:
+                return
+            new_logs = None
+            if with_logs:
+                lines = await run_in_threadpool(state.store.logs, request_id)
+                new_logs = [line.to_dict() for line in lines[sent_logs:]]
+                sent_logs = len(lines)
+            body = await run_in_threadpool(status_body, state, job, base, new_logs)
+            changes.watch_queue = job.status == "IN_QUEUE"
+            key = (body["status"], body.get("queue_position"))
+            if new_logs or key != last:
+                last = key
+                yield f"data: {json.dumps(body)}\n\n"
+            if job.status == "COMPLETED" or await request.is_disconnected():
+                return
+            if not await changes.wait(STREAM_KEEPALIVE_S):
+                yield ": keep-alive\n\n"
 
 
 @router.get("/{owner}/{alias}/requests/{request_id}")

@@ -1,0 +1,37 @@
+"""One fixture for every queue behaviour test, parametrised over the backends, with a clock tests move."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from queue_backends import FakeClock, OpenQueue
+
+from ltxserve.jobs.queue import JobQueue
+from ltxserve.jobs.store import JobStore
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite"])
+def open_queue(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[OpenQueue]:
+    """Opens a queue on the backend under test (the same database each call: reopening is a restart)."""
+    opened: list[JobQueue] = []
+
+    def open_(retention_s: int = 3600) -> JobQueue:
+        queue = JobStore(tmp_path / "jobs.sqlite3", retention_s, clock=clock)
+        opened.append(queue)
+        return queue
+
+    yield open_
+    for queue in opened:
+        queue.close()
+
+
+@pytest.fixture
+def store(open_queue: OpenQueue) -> JobQueue:
+    return open_queue()
