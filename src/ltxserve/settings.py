@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     min_image_side: int = 64
     max_audio_seconds: float = 600.0
     max_upload_bytes: int = 2 * 1024**3
+    # A submitted JSON body (the input, data URIs included); larger files go through the upload routes.
+    max_request_bytes: int = 32 * 1024**2
     # Stored outputs, uploads and finished job records are removed after this many seconds.
     retention_s: int = 7 * 24 * 3600
     # With auth on, output files are served only to the key that submitted the job (404 for everyone else);

@@ -41,12 +41,21 @@ def failure_response(failure: JobFailure, request_id: str | None = None) -> JSON
     return JSONResponse(failure.body, status_code=failure.status_code, headers=headers)
 
 
+# Echoed inputs are cut to this many characters: a 422 for a 20 MB prompt should not be 20 MB.
+ECHO_CHARS = 200
+
+
 def _jsonable(value: Any) -> Any:
+    """The value if it encodes as strict JSON (no NaN, no lone surrogates), else its repr; long text cut."""
+    if isinstance(value, str) and len(value) > ECHO_CHARS:
+        value = value[:ECHO_CHARS] + "…"
     try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return str(value)
+        json.dumps(value, allow_nan=False).encode()
+    except (TypeError, ValueError, RecursionError):
+        return ascii(value)[:ECHO_CHARS]
+    if isinstance(value, dict | list) and len(json.dumps(value)) > ECHO_CHARS:
+        return None
+    return value
 
 
 def validation_detail(errors: list[Any], prefix: tuple[str, ...] = ("body",)) -> list[dict[str, Any]]:
@@ -62,8 +71,8 @@ def validation_detail(errors: list[Any], prefix: tuple[str, ...] = ("body",)) ->
             item["url"] = f"https://docs.fal.ai/errors/#{error_type}"
         if "ctx" in err:
             item["ctx"] = {k: _jsonable(v) for k, v in err["ctx"].items()}
-        if "input" in err:
-            item["input"] = _jsonable(err["input"])
+        if "input" in err and (echoed := _jsonable(err["input"])) is not None:
+            item["input"] = echoed
         items.append(item)
     return items
 

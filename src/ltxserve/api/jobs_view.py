@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import math
 import uuid
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect
 
-from ltxserve.api.errors import RequestError, fail, failure_response, validation_failure
+from ltxserve.api.body import invalid, json_object, loads_strict
+from ltxserve.api.errors import fail, failure_response, validation_failure
 from ltxserve.api.state import AppState
-from ltxserve.jobs.records import PRIORITIES, JobFailure, JobRecord, NewJob
+from ltxserve.api.webhook_urls import check_webhook_url
+from ltxserve.jobs.records import PRIORITIES, JobRecord, NewJob
 
 TRUE = ("1", "true", "yes")
+# A lifecycle preference longer than this (100 years) is a typo or an attack on the int conversion.
+MAX_TTL_S = 100 * 365 * 24 * 3600
 
 
 def request_urls(base_url: str, app_path: str, request_id: str) -> dict[str, str]:
@@ -29,23 +32,9 @@ def request_urls(base_url: str, app_path: str, request_id: str) -> dict[str, str
     }
 
 
-async def parse_body(request: Request) -> dict[str, Any]:
-    try:
-        raw = await request.body()
-    except ClientDisconnect:
-        raise fail(499, "Client disconnected", "client_cancelled") from None
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        detail = [{"loc": ["body"], "msg": "Input should be a JSON object", "type": "json_invalid"}]
-        raise RequestError(_unprocessable(detail))
-    return body
-
-
-def _unprocessable(detail: list[dict[str, Any]]) -> JobFailure:
-    return JobFailure(422, {"detail": detail}, "validation_error", False, {"X-Fal-Retryable": "false"})
+async def parse_body(request: Request, state: AppState) -> dict[str, Any]:
+    """The submitted input: at most `max_request_bytes`, strict JSON, an object (docs/api.md, Limits)."""
+    return await json_object(request, state.settings.max_request_bytes)
 
 
 def new_job(
@@ -61,9 +50,9 @@ def new_job(
         raise validation_failure(exc) from exc
     headers = request.headers
     priority = headers.get("x-fal-queue-priority", "normal").lower()
-    webhook = request.query_params.get("fal_webhook")
-    if webhook and not webhook.startswith(("http://", "https://")):
-        raise fail(400, "fal_webhook must be an http(s) URL", "bad_request")
+    webhook = request.query_params.get("fal_webhook") or None
+    if webhook is not None:
+        webhook = check_webhook_url(webhook, state.settings.fetch_allow_hosts)
     return NewJob(
         request_id=str(uuid.uuid4()),
         endpoint_id=app_id,
@@ -71,30 +60,41 @@ def new_job(
         input=body,
         priority=priority if priority in PRIORITIES else "normal",
         start_timeout_s=_seconds(headers.get("x-fal-request-timeout")),
-        webhook_url=webhook or None,
+        webhook_url=webhook,
         base_url=base_url,
         store_io=headers.get("x-fal-store-io", "1").lower() not in ("0", "false", "no"),
-        object_ttl_s=_lifecycle_ttl(headers.get("x-fal-object-lifecycle-preference")),
+        object_ttl_s=lifecycle_ttl(headers.get("x-fal-object-lifecycle-preference")),
     )
 
 
 def _seconds(value: str | None) -> float | None:
+    loc: list[str | int] = ["header", "x-fal-request-timeout"]
     try:
         seconds = float(value) if value else None
     except ValueError:
-        raise fail(400, "x-fal-request-timeout must be a number of seconds", "bad_request") from None
+        raise invalid(loc, "Must be a number of seconds", "float_parsing") from None
+    if seconds is not None and not math.isfinite(seconds):
+        raise invalid(loc, "Input should be a finite number", "finite_number")
     return seconds if seconds and seconds > 0 else None
 
 
-def _lifecycle_ttl(value: str | None) -> int | None:
-    """`{"expiration_duration_seconds": N}` from `x-fal-object-lifecycle-preference`."""
+def lifecycle_ttl(value: str | None, header: str = "x-fal-object-lifecycle-preference") -> int | None:
+    """Seconds from `{"expiration_duration_seconds": N}`; media expire then, job records keep retention."""
     if not value:
         return None
+    loc: list[str | int] = ["header", header, "expiration_duration_seconds"]
     try:
-        seconds = json.loads(value).get("expiration_duration_seconds")
-    except (ValueError, AttributeError):
-        raise fail(400, "x-fal-object-lifecycle-preference must be a JSON object", "bad_request") from None
-    return int(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+        parsed = loads_strict(value)
+    except (ValueError, RecursionError):
+        raise invalid(loc[:2], "Must be a JSON object", "json_invalid") from None
+    seconds = parsed.get("expiration_duration_seconds") if isinstance(parsed, dict) else None
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise invalid(loc, "Input should be a finite number", "finite_number")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        if seconds > MAX_TTL_S:
+            raise invalid(loc, f"Input should be at most {MAX_TTL_S} seconds", "less_than")
+        return int(seconds) if seconds > 0 else None
+    return None
 
 
 def find_job(state: AppState, app_path: str, request_id: str, owner: str) -> JobRecord | None:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 SizePreset = Literal[
     "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
@@ -28,11 +38,65 @@ MAX_LORAS = 3
 MAX_SIDE = 3840
 
 
+# Seeds go to torch's generator (and to a chat endpoint's int64 `seed`): 0 <= seed <= 2**63 - 1.
+MAX_SEED = 2**63 - 1
+# Prompts: the text encoder reads 1024 tokens (about 4,000 characters); prompt expansion may lengthen a
+# short prompt, so the cap is generous, but a 200 MB "prompt" is refused at submit (docs/api.md).
+MAX_PROMPT_CHARS = 20_000
+PROMPT_FIELDS = ("prompt", "negative_prompt")
+
+
 class InputModel(BaseModel):
-    """Base of every endpoint input: unknown fields are ignored, as fal does."""
+    """Base of every endpoint input: unknown fields are ignored, as fal does.
+
+    Every endpoint's `seed` and prompt fields get the same caps here, so an endpoint cannot forget them.
+    """
 
     # Defaults are validated too, so `guidance_scale: float = 1` reaches the engine as 1.0.
     model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _image_size_alias(cls, data: Any) -> Any:
+        """fal's 22b docs show `image_size` for custom sizes: an alias of `video_size` where it exists."""
+        aliased = isinstance(data, dict) and "image_size" in data and "video_size" not in data
+        if aliased and "video_size" in cls.model_fields:
+            data = {**data, "video_size": data["image_size"]}
+        return data
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _caps(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "seed" and isinstance(value, int) and not 0 <= value <= MAX_SEED:
+            raise PydanticCustomError(
+                "seed_out_of_range",
+                "Seed must be between 0 and {max} (inclusive)",
+                {"max": MAX_SEED, "min": 0},
+            )
+        if info.field_name in PROMPT_FIELDS and isinstance(value, str) and len(value) > MAX_PROMPT_CHARS:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": MAX_PROMPT_CHARS},
+            )
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The caps above, shown in the schema (OpenAPI) too."""
+        schema = handler(core_schema)
+        props = handler.resolve_ref_schema(schema).get("properties", {})
+        for name in PROMPT_FIELDS:
+            if name in props:
+                props[name]["maxLength"] = MAX_PROMPT_CHARS
+        if "seed" in props:
+            branches = props["seed"].get("anyOf", [props["seed"]])
+            for branch in branches:
+                if branch.get("type") == "integer":
+                    branch.update(minimum=0, maximum=MAX_SEED)
+        return schema
 
 
 class LoRAInput(BaseModel):

@@ -238,7 +238,8 @@ class JobStore:
     ) -> None:
         """Mark a job COMPLETED once and queue its webhook in the same transaction."""
         started = row["started_at"]
-        ttl = row["object_ttl_s"] or self.retention_s
+        # The lifecycle preference (`object_ttl_s`) expires the job's media only; the record keeps retention.
+        ttl = self.retention_s
         conn.execute(
             "UPDATE jobs SET status = 'COMPLETED', outcome = ?, completed_at = ?, result = ?, failure = ?,"
             " lease_owner = NULL, lease_expires = NULL, expires_at = ?, inference_time = ?,"

@@ -101,6 +101,9 @@ class WebhookDispatcher:
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
+            # The same on every attempt: a delivery interrupted by a crash may be repeated, and receivers
+            # drop the repeat by this id (the request id: each job has exactly one webhook).
+            "Idempotency-Key": delivery.request_id,
             **self.signer.headers(delivery.request_id, delivery.owner, body),
         }
         error: str | None = None

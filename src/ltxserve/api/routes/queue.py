@@ -124,7 +124,7 @@ async def submit(
     app_id: str, request: Request, state: StateDep, caller: OwnerDep, base: BaseUrlDep
 ) -> JSONResponse:
     """Validate and queue a job; `?fal_webhook=` asks for a POST when it ends."""
-    body = await parse_body(request)
+    body = await parse_body(request, state)
     job = await run_in_threadpool(new_job, state, request, app_id, body, caller, base)
     record = await run_in_threadpool(state.store.submit, job)
     position = await run_in_threadpool(state.store.queue_position, record.request_id)

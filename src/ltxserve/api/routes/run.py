@@ -20,7 +20,7 @@ async def run(
     app_id: str, request: Request, state: StateDep, caller: OwnerDep, base: BaseUrlDep
 ) -> JSONResponse:
     """Queue the job like submit does, then hold the connection until it ends."""
-    body = await parse_body(request)
+    body = await parse_body(request, state)
     job = await run_in_threadpool(new_job, state, request, app_id, body, caller, base)
     record = await run_in_threadpool(state.store.submit, job)
     while True:

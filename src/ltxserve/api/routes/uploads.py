@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ltxserve.api.body import parse_json, read_capped
 from ltxserve.api.deps import BaseUrlDep, OwnerDep, StateDep
 from ltxserve.api.errors import fail
+from ltxserve.api.jobs_view import lifecycle_ttl
 from ltxserve.api.state import AppState
 from ltxserve.files.errors import StorageError
 from ltxserve.files.storage import ObjectMeta
@@ -29,16 +30,12 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def lifecycle_ttl(request: Request) -> int | None:
+def upload_ttl(request: Request) -> int | None:
     """Expiry asked for with `X-Fal-Object-Lifecycle(-Preference)`, in seconds."""
-    raw = request.headers.get("x-fal-object-lifecycle") or request.headers.get(
-        "x-fal-object-lifecycle-preference"
-    )
-    try:
-        seconds = json.loads(raw).get("expiration_duration_seconds") if raw else None
-    except (ValueError, AttributeError):
-        return None
-    return int(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
+    for header in ("x-fal-object-lifecycle", "x-fal-object-lifecycle-preference"):
+        if request.headers.get(header):
+            return lifecycle_ttl(request.headers[header], header)
+    return None
 
 
 def token_owner(request: Request, state: AppState) -> str:
@@ -69,7 +66,7 @@ async def cdn_upload(request: Request, state: StateDep, base: BaseUrlDep) -> dic
     content_type = request.headers.get("content-type", "application/octet-stream")
     name = request.headers.get("x-fal-file-name")
     meta = state.storage.put(
-        data, file_name=name, content_type=content_type, owner=owner, ttl_s=lifecycle_ttl(request)
+        data, file_name=name, content_type=content_type, owner=owner, ttl_s=upload_ttl(request)
     )
     return {"access_url": file_url(base, meta)}
 
@@ -80,7 +77,7 @@ def cdn_multipart_start(request: Request, state: StateDep, base: BaseUrlDep) -> 
     owner = token_owner(request, state)
     content_type = request.headers.get("content-type", "application/octet-stream")
     meta = state.storage.reserve(
-        request.headers.get("x-fal-file-name"), content_type, owner, lifecycle_ttl(request)
+        request.headers.get("x-fal-file-name"), content_type, owner, upload_ttl(request)
     )
     assert meta.upload_secret is not None
     return {"access_url": file_url(base, meta), "uploadId": meta.upload_secret}
@@ -106,13 +103,19 @@ async def initiate_multipart(
     return {"upload_url": upload_url, "file_url": file_url(base, meta)}
 
 
+# Bodies of the small JSON calls (initiate, complete): a part list for 10,000 parts fits easily.
+SMALL_BODY_BYTES = 1024**2
+
+
 async def _reserve(request: Request, state: AppState, owner: str) -> ObjectMeta:
-    try:
-        body: dict[str, Any] = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise fail(400, "Body must be JSON {file_name, content_type}", "bad_request") from None
+    body = parse_json(await read_capped(request, SMALL_BODY_BYTES))
+    if not isinstance(body, dict):
+        raise fail(400, "Body must be JSON {file_name, content_type}", "bad_request")
     content_type = str(body.get("content_type") or "application/octet-stream")
-    return state.storage.reserve(body.get("file_name"), content_type, owner, lifecycle_ttl(request))
+    name = body.get("file_name")
+    return state.storage.reserve(
+        name if isinstance(name, str) else None, content_type, owner, upload_ttl(request)
+    )
 
 
 def pending_object(state: AppState, token: str, name: str, secret: str | None) -> ObjectMeta:
@@ -185,7 +188,8 @@ async def _put_part(request: Request, state: AppState, meta: ObjectMeta, upload_
 
 async def _complete(request: Request, state: AppState, meta: ObjectMeta, upload_id: str) -> dict[str, str]:
     try:
-        parts = [int(p["partNumber"]) for p in json.loads(await request.body())["parts"]]
+        raw = await read_capped(request, SMALL_BODY_BYTES)
+        parts = [int(p["partNumber"]) for p in parse_json(raw)["parts"]]
         done = state.storage.complete_parts(meta.key, upload_id, parts, state.settings.max_upload_bytes)
     except (ValueError, KeyError, TypeError, StorageError) as exc:
         raise fail(400, f"Cannot complete upload: {exc}", "bad_request") from None
