@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # LoRAs (docs/loras.md): the download cache's size budget, folders whose files may be named directly
     # as a LoRA `path` (off by default), and the file or URL behind each `camera_lora` value (JSON).
     lora_cache_bytes: int = 50 * 1024**3
+    # Host memory for parsed LoRA factors kept ready to fuse (docs/loras.md).
+    lora_memory_bytes: int = Field(default=16 * 1024**3, ge=0)
     lora_local_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     camera_loras: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAMERA_LORAS))
 

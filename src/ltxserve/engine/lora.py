@@ -1,8 +1,12 @@
-"""LoRA adapters on a loaded model; its base weights are never modified.
+"""LoRA adapters on a loaded model; after `detach()` its base weights are bit-identical to before.
 
-Each adapted `nn.Linear` gets one hook adding Σₖ scaleₖ · Bₖ(Aₖ(x)) to its output; `fuse()` instead swaps
-in fresh tensors W + Σₖ scaleₖ·Bₖ·Aₖ and keeps the original Parameters aside. Either way `detach()` leaves
-the base model bit-identical, in milliseconds. docs/loras.md explains the choice.
+Transformer layers are fused in place: W ← W + Σₖ sₖ·Bₖ·Aₖ, computed in float32 and rounded once to the
+weight's storage dtype (bf16, or fp8 under layerwise casting). The original bytes of every adapted weight
+are kept in (pinned) host memory by a `WeightBackup` that lives as long as the engine, and copied back by
+`detach()`, so restoration is exact. When the fuse does not fit the free memory, each adapted `nn.Linear`
+gets a forward hook adding Σₖ sₖ·Bₖ(Aₖ(x)) instead. Text-connector layers always use hooks (they run once
+per prompt). LoRA factors stay on the host and reach the device only to be fused (or hooked).
+docs/loras.md explains the choice.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
+from ltxserve.engine.fuse import WeightBackup, add_low_rank, fuse_fits, is_offloaded
 from ltxserve.engine.lora_formats import LoraFormatError, ModuleIndex, ModulePath, parse_lora
 from ltxserve.engine.request import LoraTarget
 
@@ -28,18 +33,10 @@ class LoraWeights:
     name: str
     layers: dict[ModulePath, tuple[torch.Tensor, torch.Tensor]]
 
-    def placed_on(self, components: dict[str, torch.nn.Module]) -> LoraWeights:
-        """The factors moved once to each target module's device and dtype (no copy per request)."""
-        modules = {name: dict(component.named_modules()) for name, component in components.items()}
-        placed = {}
-        for (component, path), (down, up) in self.layers.items():
-            module = modules.get(component, {}).get(path)
-            if isinstance(module, torch.nn.Linear):
-                kind = dict(device=module.weight.device, dtype=module.weight.dtype)
-                placed[(component, path)] = (down.to(**kind), up.to(**kind))
-            else:
-                placed[(component, path)] = (down, up)
-        return LoraWeights(self.name, placed)
+    @property
+    def nbytes(self) -> int:
+        """Host memory held by the factors (what the engine's LoRA cache counts)."""
+        return sum(down.nbytes + up.nbytes for down, up in self.layers.values())
 
 
 def read_lora(path: str | Path, index: ModuleIndex) -> LoraWeights:
@@ -74,8 +71,10 @@ def stream_of(module_path: str) -> LoraTarget:
 @dataclass
 class _Adapter:
     key: str
-    down: torch.Tensor
-    up: torch.Tensor
+    down: torch.Tensor  # (r, in), on the host
+    up: torch.Tensor  # (out, r), on the host
+    # Device copies in the compute dtype, made only for hooked layers.
+    hooked: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 @dataclass
@@ -83,12 +82,15 @@ class AdapterSet:
     """The adapters attached to the model's components; `detach()` restores the plain base model."""
 
     components: dict[str, torch.nn.Module]
+    # Host copies of fused weights (shared by every request of an engine), and the dtype hooks compute in.
+    backup: WeightBackup = field(default_factory=WeightBackup)
+    compute_dtype: torch.dtype | None = None
     scales: dict[str, float] = field(default_factory=dict)
     _adapters: dict[ModulePath, list[_Adapter]] = field(default_factory=dict)
     _hooks: dict[ModulePath, torch.utils.hooks.RemovableHandle] = field(default_factory=dict)
     _connector_keys: set[str] = field(default_factory=set)
-    # Fused transformer layers: the original weight Parameter, put back untouched by `detach()`.
-    _originals: dict[ModulePath, torch.nn.Parameter] = field(default_factory=dict)
+    # Fused layers → the scale of each adapter key now folded into their weight.
+    _fused: dict[ModulePath, dict[str, float]] = field(default_factory=dict)
     # Module maps per component (name → module): built once by RequestAdapters, not per request.
     modules: dict[str, dict[str, torch.nn.Module]] = field(default_factory=dict)
 
@@ -96,12 +98,15 @@ class AdapterSet:
         if not self.modules:  # RequestAdapters passes the maps it built once; build them otherwise
             self.modules = {name: dict(c.named_modules()) for name, c in self.components.items()}
 
+    @property
+    def fused(self) -> bool:
+        return bool(self._fused)
+
     def attach(self, key: str, weights: LoraWeights, scale: float, target: LoraTarget = "both") -> int:
-        """Hook `weights` onto the model under `key`; returns how many modules it touched."""
-        modules = self.modules
+        """Record `weights` under `key` (text-connector layers are hooked now); returns modules touched."""
         touched = 0
         for (component, path), (down, up) in weights.layers.items():
-            module = modules.get(component, {}).get(path)
+            module = self.modules.get(component, {}).get(path)
             if module is None:
                 continue
             if not isinstance(module, torch.nn.Linear):
@@ -110,61 +115,52 @@ class AdapterSet:
                 raise LoraError(f"{path}: LoRA shape {up.shape[0]}×{down.shape[1]} does not fit the model")
             if target != "both" and (component != "transformer" or stream_of(path) != target):
                 continue
-            dtype, device = module.weight.dtype, module.weight.device
-            adapter = _Adapter(key, down.to(device=device, dtype=dtype), up.to(device=device, dtype=dtype))
-            self._adapters.setdefault((component, path), []).append(adapter)
-            if (component, path) not in self._hooks:
-                self._hooks[(component, path)] = module.register_forward_hook(
-                    self._hook_for((component, path))
-                )
+            self._adapters.setdefault((component, path), []).append(_Adapter(key, down, up))
             if component == "connectors":
                 self._connector_keys.add(key)
+                self._hook((component, path))
             touched += 1
         if touched == 0 and target == "both":
             raise LoraError(f"{weights.name}: no layer matches a module of the model")
         self.scales[key] = scale
         return touched
 
+    def activate(self, device_budget: int | None = None) -> bool:
+        """Fuse the transformer's adapters in place when that fits the free memory, else hook them.
+
+        Returns whether they were fused. `device_budget` overrides the measured free device memory.
+        """
+        layers = {where: self._weight(where) for where in self._adapters if where[0] == "transformer"}
+        transformer = self.components["transformer"]
+        if layers and fuse_fits(layers, self.backup, device_budget) and not is_offloaded(transformer):
+            try:
+                for where in layers:
+                    self._fuse(where)
+                return True
+            except torch.OutOfMemoryError:
+                self._restore()  # the fuse did not fit after all: undo what was fused, fall back to hooks
+        for where in layers:
+            self._hook(where)
+        return False
+
     def set_scale(self, key: str, scale: float) -> None:
-        if self.scales.get(key) == scale:
+        """Change one adapter's strength; fused layers get the difference added (hooks read it per call)."""
+        old = self.scales.get(key, 0.0)
+        if old == scale:
             return
         self.scales[key] = scale
-        if self._originals:
-            self.fuse()  # fused weights hold the old scale: rebuild them from the originals
-
-    def fuse(self, max_extra_bytes: int | None = None) -> bool:
-        """Fold the transformer's adapters into fresh weight tensors (W + Σ s·B·A) for hook-free steps.
-
-        The original Parameters are kept aside, not modified, so `detach()` restores the base bit for bit;
-        the cost is one extra copy of each adapted weight, refused when it would exceed `max_extra_bytes`.
-        """
-        fusable = [where for where in self._adapters if where[0] == "transformer"]
-        modules = self.modules["transformer"]
-        if max_extra_bytes is not None and not self._originals:
-            extra = sum(modules[path].weight.nbytes for _, path in fusable)
-            if extra > max_extra_bytes:
-                return False
-        for where in fusable:
-            module = modules[where[1]]
-            original = self._originals.setdefault(where, module.weight)
-            delta = torch.zeros(original.shape, dtype=torch.float32, device=original.device)
-            for adapter in self._adapters[where]:
-                scale = self.scales.get(adapter.key, 0.0)
-                if scale != 0.0:
-                    delta += scale * (adapter.up.float() @ adapter.down.float())
-            fused = (original.float() + delta).to(original.dtype)
-            module.weight = torch.nn.Parameter(fused, requires_grad=False)
-        return True
+        for where, folded in self._fused.items():
+            if key in folded:
+                terms = [(scale - old, a.down, a.up) for a in self._adapters[where] if a.key == key]
+                add_low_rank(self._weight(where), terms)
+                folded[key] = scale
 
     def connector_signature(self) -> tuple[tuple[str, float], ...]:
         """What the text path's adapters are now: prompt encodings are cached under this too."""
         return tuple(sorted((key, self.scales.get(key, 0.0)) for key in self._connector_keys))
 
     def detach(self) -> None:
-        modules = self.modules.get("transformer", {})
-        for (_, path), original in self._originals.items():
-            modules[path].weight = original
-        self._originals.clear()
+        self._restore()
         for handle in self._hooks.values():
             handle.remove()
         self._hooks.clear()
@@ -172,15 +168,41 @@ class AdapterSet:
         self.scales.clear()
         self._connector_keys.clear()
 
+    def _weight(self, where: ModulePath) -> torch.Tensor:
+        return self.modules[where[0]][where[1]].weight
+
+    def _fuse(self, where: ModulePath) -> None:
+        weight = self._weight(where)
+        self.backup.save(where, weight)
+        adapters = self._adapters[where]
+        # Marked before the weight changes: a failure half-way is still restored by detach().
+        self._fused[where] = {a.key: self.scales.get(a.key, 0.0) for a in adapters}
+        add_low_rank(weight, [(self.scales.get(a.key, 0.0), a.down, a.up) for a in adapters])
+
+    def _restore(self) -> None:
+        for where in self._fused:
+            self.backup.restore(where, self._weight(where))
+        self._fused.clear()
+
+    def _hook(self, where: ModulePath) -> None:
+        weight = self._weight(where)
+        dtype = self.compute_dtype or weight.dtype
+        for adapter in self._adapters[where]:
+            if adapter.hooked is None:
+                kind = dict(device=weight.device, dtype=dtype)
+                adapter.hooked = (adapter.down.to(**kind), adapter.up.to(**kind))
+        if where not in self._hooks:
+            module = self.modules[where[0]][where[1]]
+            self._hooks[where] = module.register_forward_hook(self._hook_for(where))
+
     def _hook_for(self, where: ModulePath):
-        def add_low_rank(_module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor):
-            if where in self._originals:
-                return output  # the adapters are fused into this layer's weight
+        def add_hooked(_module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor):
             x = inputs[0]
             for adapter in self._adapters.get(where, ()):
                 scale = self.scales.get(adapter.key, 0.0)
-                if scale != 0.0:
-                    output = output + scale * (x @ adapter.down.T) @ adapter.up.T
+                if scale != 0.0 and adapter.hooked is not None:
+                    down, up = adapter.hooked
+                    output = output + scale * (x @ down.T) @ up.T
             return output
 
-        return add_low_rank
+        return add_hooked

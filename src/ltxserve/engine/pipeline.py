@@ -29,6 +29,7 @@ from ltxserve.engine.passes import install_pass_controls
 from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander, PromptExpander
 from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
+from ltxserve.engine.tuning import Tuning
 from ltxserve.engine.upsample import upsample_video_tokens
 from ltxserve.engine.vae import decode_audio, decode_video
 from ltxserve.media.audio_convert import fit_length, to_stereo
@@ -51,12 +52,19 @@ class StageResult:
 class Engine:
     """LTX-2.3 loaded once per process; `generate` is safe to call repeatedly (not concurrently)."""
 
-    def __init__(self, parts: ModelParts) -> None:
+    def __init__(self, parts: ModelParts, tuning: Tuning | None = None) -> None:
         self.parts = parts
+        self.tuning = tuning or Tuning()
         # Prompt expansion with the loaded Gemma; the worker may swap in another expander (settings).
         self.expander: PromptExpander = GemmaExpander(parts)
         self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
-        self.adapters = RequestAdapters(parts.transformer, parts.connectors, parts.distilled_lora_path)
+        self.adapters = RequestAdapters(
+            parts.transformer,
+            parts.connectors,
+            parts.distilled_lora_path,
+            compute_dtype=parts.dtype,
+            cache_bytes=self.tuning.lora_memory_bytes,
+        )
         # Prompt encodings by text: negative prompts are mostly the endpoints' defaults, and users retry
         # prompts with other seeds, so a small cache skips the text encoder for most requests.
         self._prompts: OrderedDict[tuple[str, tuple], TextContext] = OrderedDict()

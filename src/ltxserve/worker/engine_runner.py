@@ -65,6 +65,7 @@ class EngineRunner:
         cls, settings: Settings, model_dir: Path, device: str, standalone: bool = False
     ) -> EngineRunner:
         """The runner with the operator's safety and expansion choices (docs/safety.md)."""
+        from ltxserve.engine.tuning import Tuning
         from ltxserve.safety.configure import chat_expander, expansion_options, safety_checker
 
         return cls(
@@ -79,6 +80,7 @@ class EngineRunner:
                 local_dirs=tuple(settings.lora_local_dirs),
                 camera=settings.camera_loras,
             ),
+            tuning=Tuning.from_settings(settings),
         )
 
     def load(self) -> None:
