@@ -71,9 +71,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = 32 * 1024**2
     # Stored outputs, uploads and finished job records are removed after this many seconds.
     retention_s: int = 7 * 24 * 3600
-    # With auth on, output files are served only to the key that submitted the job (404 for everyone else);
-    # `true` makes their unguessable URLs capabilities anyone can GET, as on fal's CDN.
-    public_files: bool = False
+    # File URLs (outputs and uploads) are capabilities by default, as on fal's CDN: unguessable (144 random
+    # bits), fetchable without a key by whoever holds them, gone when they expire. `true` serves them only
+    # to the key that owns them. Using an upload as a job *input* always requires its owner's key.
+    private_files: bool = False
     # Workers: count (None = one per GPU, one on CPU), device, model, and which runner does the work.
     workers: int | None = None
     device: str = "auto"

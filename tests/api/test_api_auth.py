@@ -24,7 +24,7 @@ def test_missing_or_wrong_key_is_401(secured: Harness) -> None:
         assert response.json()["error_type"] == "unauthorized"
 
 
-def test_other_keys_get_404_for_job_and_files(secured: Harness) -> None:
+def test_other_keys_get_404_for_jobs_and_file_urls_are_capabilities(secured: Harness) -> None:
     submitted = secured.client.post(f"/queue/{T2A}", json={"prompt": "a"}, headers=A).json()
     secured.wait(submitted, **A)
     for url in (submitted["status_url"], submitted["response_url"], submitted["status_url"] + "/stream"):
@@ -32,16 +32,20 @@ def test_other_keys_get_404_for_job_and_files(secured: Harness) -> None:
     assert secured.client.put(secured.path(submitted["cancel_url"]), headers=B).status_code == 404
     output = secured.client.get(secured.path(submitted["response_url"]), headers=A).json()
     file_path = secured.path(output["audio"]["url"])
-    assert secured.client.get(file_path, headers=A).status_code == 200
-    assert secured.client.get(file_path, headers=B).status_code == 404
-    assert secured.client.get(file_path).status_code == 404
+    # As on fal's CDN: whoever holds the URL (a webhook receiver, `<video src>`, curl) can fetch it.
+    for headers in (A, B, {}):
+        assert secured.client.get(file_path, headers=headers).status_code == 200
+    guessed = file_path.rsplit("/", 2)[0] + "/AAAAAAAAAAAAAAAAAAAAAAAA/audio.wav"
+    assert secured.client.get(guessed).status_code == 404
 
 
-def test_public_files_makes_output_urls_capabilities(make_harness) -> None:  # type: ignore[no-untyped-def]
-    # As on fal's CDN: code that downloads `video.url` with a plain GET works when the operator opts in.
-    harness = make_harness(api_keys=[KEY_A], public_files=True)
+def test_private_files_restores_key_only_access(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(api_keys=[KEY_A, KEY_B], private_files=True)
     output = harness.client.post(f"/run/{T2A}", json={"prompt": "a"}, headers=A).json()
-    assert harness.client.get(harness.path(output["audio"]["url"])).status_code == 200
+    file_path = harness.path(output["audio"]["url"])
+    assert harness.client.get(file_path, headers=A).status_code == 200
+    assert harness.client.get(file_path, headers=B).status_code == 404
+    assert harness.client.get(file_path).status_code == 404
 
 
 def test_id_secret_key_form_works(secured: Harness) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from ltxserve.files.datauri import is_data_uri, parse_data_uri
 from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import Fetched, SafeFetcher
-from ltxserve.files.storage import LocalStorage, object_key_from_url
+from ltxserve.files.storage import LocalStorage, ObjectMeta, object_key_from_url
 from ltxserve.settings import Settings
 
 
@@ -42,13 +43,19 @@ class InputResolver:
 
     def read_to_path(self, url: str, owner: str, dest: Path, limit: int) -> str:
         """Like `read`, streaming to `dest` (for large files such as LoRAs); returns the content type."""
-        if is_data_uri(url) or object_key_from_url(url):
+        meta = self._own_meta(url, owner)
+        if meta is not None:  # copied on disk, never whole in memory (LoRAs reach gigabytes)
+            if meta.size > limit:
+                raise FetchError(f"file larger than {limit} bytes", too_large=True)
+            shutil.copyfile(self.storage.path(meta), dest)
+            return meta.content_type
+        if is_data_uri(url):
             fetched = self.read(url, owner, limit)
             dest.write_bytes(fetched.data)
             return fetched.content_type
         return self.fetcher.fetch_to_path(url, dest, limit)
 
-    def _own_object(self, url: str, owner: str) -> Fetched | None:
+    def _own_meta(self, url: str, owner: str) -> ObjectMeta | None:
         key = object_key_from_url(url)
         if key is None:
             return None
@@ -58,4 +65,10 @@ class InputResolver:
             return None
         if meta.owner != owner:
             raise FetchError("file not found")
+        return meta
+
+    def _own_object(self, url: str, owner: str) -> Fetched | None:
+        meta = self._own_meta(url, owner)
+        if meta is None:
+            return None
         return Fetched(self.storage.path(meta).read_bytes(), meta.content_type, url)

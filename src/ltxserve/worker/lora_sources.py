@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 
 from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest, LoraSpec
 from ltxserve.files.lora_cache import LoraCache
+from ltxserve.files.storage import object_key_from_url
 from ltxserve.jobs.records import model_error
 from ltxserve.worker.runner import JobError, RunContext
 
@@ -31,7 +32,9 @@ class LoraSources:
         def download(dest: Path) -> None:
             ctx.input_to_path(loc, url, dest, LORA_MAX_BYTES)
 
-        if self.cache is not None:
+        # Our own uploads skip the cache, which is keyed by URL: the owner check and the upload's expiry
+        # must apply on every use, not only on the first (key B must not reuse key A's cached upload).
+        if self.cache is not None and object_key_from_url(url) is None:
             return str(self.cache.get(url, download))
         dest = scratch / f"lora-{len(list(scratch.glob('lora-*')))}.safetensors"
         download(dest)

@@ -14,11 +14,11 @@ router = APIRouter(tags=["files"])
 @router.get("/files/{token}/{name}")
 @router.head("/files/{token}/{name}")
 def get_file(token: str, name: str, request: Request, state: StateDep) -> FileResponse:
-    """The file; with auth on (and files not public) only the owner's key sees it, others get 404."""
+    """The file to whoever holds the URL; with `private_files` (and auth on) only to the owner's key."""
     meta = state.storage.meta(f"{token}/{name}")
     if meta is None:
         raise fail(404, "File not found", "not_found")
-    private = state.auth.enabled and not state.settings.public_files
+    private = state.auth.enabled and state.settings.private_files
     if private and state.auth.owner(request.headers.get("authorization")) != meta.owner:
         raise fail(404, "File not found", "not_found")
     return FileResponse(state.storage.path(meta), media_type=meta.content_type, filename=meta.file_name)
