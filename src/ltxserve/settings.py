@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     runner: Literal["engine", "fake"] = "engine"
     fake_step_s: float = 0.05
     lease_s: float = 30.0
+    # `serve` restarts a worker that failed to load this many times, then exits non-zero with the reason.
+    worker_start_retries: int = Field(default=3, ge=0)
     heartbeat_s: float = 2.0
     poll_interval_s: float = 0.1
     # Routing: shell-style patterns of the endpoint ids this worker claims (default: all its model serves).

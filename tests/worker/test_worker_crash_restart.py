@@ -37,7 +37,7 @@ def _wait(submitted: dict[str, Any], status: str, timeout_s: float = 30.0) -> di
 
 
 def _worker_pid(server: LiveServer, request_id: str) -> int:
-    for worker in httpx.get(f"{server.base_url}/health").json()["workers"]:
+    for worker in httpx.get(f"{server.base_url}/health", headers=AUTH).json()["workers"]:
         if worker["current_job"] == request_id and worker["state"] == "busy":
             return int(worker["pid"])
     raise AssertionError("no busy worker holds the job")

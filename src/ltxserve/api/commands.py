@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 
 import uvicorn
@@ -13,6 +14,7 @@ from ltxserve.api.supervisor import Supervisor
 from ltxserve.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+log = logging.getLogger("ltxserve.serve")
 
 
 def _configure_logging() -> None:
@@ -20,26 +22,64 @@ def _configure_logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn, quiet but for one line with the URL once the socket is bound."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+        super().__init__(config)
+        self.settings = settings
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            url = f"{server_scheme(self.settings)}://{_url_host(self.settings.host)}:{self.settings.port}"
+            log.info("listening on %s (API docs at %s/docs, health at %s/health)", url, url, url)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def server_scheme(settings: Settings) -> str:
+    return "https" if getattr(settings, "tls", False) else "http"
+
+
+def _server(app: object, settings: Settings) -> AnnouncingServer:
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")  # type: ignore[arg-type]
+    return AnnouncingServer(config, settings)
+
+
 def run_api(settings: Settings) -> None:
     """Only the HTTP API (workers run elsewhere against the same store and storage)."""
     settings.check_bind(settings.host)
     _configure_logging()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    _server(create_app(settings), settings).run()
 
 
 def run_serve(settings: Settings) -> None:
-    """The API and one worker process per device; the API answers while the workers load."""
+    """The API and one worker process per device; the API answers while the workers load.
+
+    Exits with status 1 when no worker can load its model after `worker_start_retries` restarts.
+    """
     settings.check_bind(settings.host)
     if settings.runner == "engine" and settings.model_dir is None:
         raise SystemExit("ltxserve serve needs --model DIR (or LTXSERVE_MODEL_DIR)")
     _configure_logging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)  # creates the store and keys before workers open them
-    supervisor = Supervisor(settings)
+    server = _server(app, settings)
+
+    def give_up(reason: str) -> None:
+        server.should_exit = True
+
+    supervisor = Supervisor(settings, store=app.state.ltx.store, on_give_up=give_up)
     supervisor.start()
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit runs the `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        server.run()
     finally:
         supervisor.stop()
+    if supervisor.gave_up is not None:
+        log.error("ltxserve serve stops: %s", supervisor.gave_up)
+        raise SystemExit(1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from typing import Any
 
 from fastapi import Request
@@ -11,8 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ltxserve.jobs.records import JobFailure, request_error
+from ltxserve.jobs.records import JobFailure, request_error, storage_failure
 
+log = logging.getLogger("ltxserve.api")
 # pydantic's error types → the names fal documents, where one fits.
 FAL_TYPES = {
     "greater_than_equal": "greater_than",
@@ -101,4 +104,7 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, OSError | sqlite3.Error) and (failure := storage_failure(exc)) is not None:
+        log.error("storage trouble on %s %s: %s", request.method, request.url.path, exc)
+        return failure_response(failure)
     return failure_response(request_error(500, "Internal server error", "internal_error"))

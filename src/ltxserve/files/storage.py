@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -16,6 +18,17 @@ from ltxserve.files.errors import StorageError
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 META = ".meta.json"
 PARTS = ".parts"
+TMP_GRACE_S = 3600.0
+
+
+def probe_writable(folder: Path) -> str | None:
+    """None when a file can be created in `folder`; else why not (read-only, full, missing)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return f"{folder}: {exc.strerror or exc}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,9 +90,13 @@ class LocalStorage:
     def put(
         self, data: bytes, *, file_name: str | None, content_type: str, owner: str, ttl_s: int | None = None
     ) -> ObjectMeta:
-        """Store bytes under a new key."""
+        """Store bytes under a new key; on a full or read-only disk nothing of it is left behind."""
         meta = self.reserve(file_name, content_type, owner, ttl_s)
-        return self.write(meta.key, [data])
+        try:
+            return self.write(meta.key, [data])
+        except OSError:
+            shutil.rmtree(self._dir(meta.key), ignore_errors=True)
+            raise
 
     def write(self, key: str, chunks: Iterable[bytes], limit: int | None = None) -> ObjectMeta:
         """Fill a reserved object from chunks, refusing more than `limit` bytes."""
@@ -88,12 +105,16 @@ class LocalStorage:
             raise StorageError("no such object")
         path = self._dir(key) / meta.file_name
         size = 0
-        with path.open("wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    raise StorageError("file too large")
-                out.write(chunk)
+        try:
+            with path.open("wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise StorageError("file too large")
+                    out.write(chunk)
+        except (OSError, StorageError):
+            path.unlink(missing_ok=True)  # a partial file is never served or left to fill the disk
+            raise
         done = ObjectMeta(**{**asdict(meta), "size": size, "complete": True, "upload_secret": None})
         self._write_meta(done)
         return done
@@ -151,6 +172,11 @@ class LocalStorage:
             if expires is not None and expires < now:
                 shutil.rmtree(meta_path.parent, ignore_errors=True)
                 removed += 1
+        # Metadata writes interrupted by a crash or a full disk leave `.tmp` files behind.
+        for tmp in self.root.glob(f"*/{META}.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > TMP_GRACE_S:
+                    tmp.unlink()
         return removed
 
     def _write_meta(self, meta: ObjectMeta) -> None:

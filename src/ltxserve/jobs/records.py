@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -71,6 +72,20 @@ def model_error(
         item["ctx"] = ctx
     headers = {"X-Fal-Retryable": "true" if retryable else "false"}
     return JobFailure(status_code, {"detail": [item]}, error_type, retryable, headers)
+
+
+def storage_failure(exc: BaseException) -> JobFailure | None:
+    """A full (507) or read-only (503) data dir, from SQLite's or the OS's error; None for anything else."""
+    text = str(exc).lower()
+    full = "disk is full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    if full:
+        return request_error(507, "The server's storage is full; try again later", "insufficient_storage")
+    read_only = "readonly" in text or "read-only" in text or getattr(exc, "errno", None) == errno.EROFS
+    if read_only or "unable to open database" in text:
+        return request_error(
+            503, "The server's storage is not writable; try again later", "storage_unavailable"
+        )
+    return None
 
 
 CANCELLED = request_error(499, "Request was cancelled", "client_cancelled")

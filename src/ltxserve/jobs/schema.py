@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS workers (
     current_job TEXT,
     last_seen REAL NOT NULL,
     endpoints TEXT,
-    host TEXT
+    host TEXT,
+    error TEXT
 );
 """
 
@@ -71,6 +72,7 @@ ADDED_COLUMNS = [
     ("jobs", "version", "INTEGER NOT NULL DEFAULT 0"),
     ("workers", "endpoints", "TEXT"),
     ("workers", "host", "TEXT"),
+    ("workers", "error", "TEXT"),
 ]
 
 

@@ -376,17 +376,29 @@ class JobStore:
         state: str,
         current_job: str | None,
         endpoints: Collection[str] | None = None,
+        error: str | None = None,
     ) -> None:
-        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`) and what it serves."""
+        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`), what it serves and, for
+        `failed`, why (shown in /health)."""
         served = json.dumps(sorted(endpoints)) if endpoints is not None else None
         with self._tx() as conn:
             conn.execute(
-                "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen, endpoints, host)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid,"
+                "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen, endpoints, host,"
+                " error) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid,"
                 " device = excluded.device, state = excluded.state, current_job = excluded.current_job,"
                 " last_seen = excluded.last_seen, endpoints = COALESCE(excluded.endpoints, endpoints),"
-                " host = excluded.host",
-                (worker_id, pid, device, state, current_job, self.clock(), served, socket.gethostname()),
+                " host = excluded.host, error = excluded.error",
+                (
+                    worker_id,
+                    pid,
+                    device,
+                    state,
+                    current_job,
+                    self.clock(),
+                    served,
+                    socket.gethostname(),
+                    error,
+                ),
             )
 
     def workers(self) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,14 @@ from ltxserve.files.fetch import Fetched
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
 from ltxserve.jobs.queue import JobQueue
-from ltxserve.jobs.records import JobFailure, JobRecord, LogLevel, model_error
+from ltxserve.jobs.records import (
+    INTERNAL_ERROR,
+    JobFailure,
+    JobRecord,
+    LogLevel,
+    model_error,
+    storage_failure,
+)
 from ltxserve.worker.runner import JobError
 
 
@@ -20,9 +29,16 @@ class LeaseKeeper:
     """Renews the job's lease every `interval_s` and remembers whether cancel was asked or the lease lost."""
 
     def __init__(
-        self, store: JobQueue, request_id: str, worker_id: str, lease_s: float, interval_s: float
+        self,
+        store: JobQueue,
+        request_id: str,
+        worker_id: str,
+        lease_s: float,
+        interval_s: float,
+        on_beat: Callable[[], None] | None = None,
     ) -> None:
         self.store, self.request_id, self.worker_id = store, request_id, worker_id
+        self.on_beat = on_beat
         self.lease_s, self.interval_s = lease_s, interval_s
         self.cancel_requested = False
         self.lost = False
@@ -40,6 +56,8 @@ class LeaseKeeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             self.renew()
+            if self.on_beat is not None:
+                self.on_beat()
 
     def renew(self) -> None:
         beat = self.store.heartbeat(self.request_id, self.worker_id, self.lease_s)
@@ -95,13 +113,19 @@ class JobContext:
             # Inline and kept nowhere: the data URI lives only in this job's result.
             url = encode_data_uri(data, content_type)
         else:
-            meta = self.storage.put(
-                data,
-                file_name=file_name,
-                content_type=content_type,
-                owner=self.job.owner,
-                ttl_s=self.job.object_ttl_s,
-            )
+            try:
+                meta = self.storage.put(
+                    data,
+                    file_name=file_name,
+                    content_type=content_type,
+                    owner=self.job.owner,
+                    ttl_s=self.job.object_ttl_s,
+                )
+            except OSError as exc:
+                # Full or read-only storage: a retryable failure the client can resubmit, not a crash.
+                self.log(f"Cannot store the output: {exc.strerror or exc}", "ERROR")
+                failure = storage_failure(exc) or INTERNAL_ERROR
+                raise JobError(replace(failure, retryable=True)) from exc
             url = f"{self.job.base_url}/files/{meta.key}"
             file_name = meta.file_name
         return {

@@ -6,13 +6,14 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage
 from ltxserve.jobs.backends import open_queue
 from ltxserve.settings import Settings
-from ltxserve.worker.loop import Worker
+from ltxserve.worker.loop import Worker, WorkerLoadError
 from ltxserve.worker.runner import JobRunner
 
 
@@ -60,4 +61,7 @@ def run_worker(
         signal.signal(sig, lambda *_: stop.set())
     if with_parent:
         threading.Thread(target=_exit_with_parent, args=(stop,), daemon=True).start()
-    build_worker(settings, worker_id, device).serve(stop)
+    try:
+        build_worker(settings, worker_id, device).serve(stop)
+    except WorkerLoadError:
+        sys.exit(1)  # the reason is logged and in /health; `serve` decides whether to retry
