@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import fal_client
 import fal_client.client as fc
 import httpx
 import pytest
-from live_server import KEY, LiveServer, start_server, stop_server
+from live_server import KEY, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-@pytest.fixture(scope="module")
-def engine_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = start_server(
-        tmp_path_factory.mktemp("engine") / "data",
-        ready_timeout_s=400,  # the worker loads the model first
-        LTXSERVE_RUNNER="engine",
-        LTXSERVE_MODEL_DIR=str(tiny_model_dir),
-        LTXSERVE_LEASE_S="60",
-    )
-    yield server
-    stop_server(server)
 
 
 @pytest.fixture

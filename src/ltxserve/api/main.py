@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ltxserve.api import errors
 from ltxserve.api.auth import Authenticator
 from ltxserve.api.metrics import ApiMetrics
 from ltxserve.api.middleware import RequestIdMiddleware
-from ltxserve.api.routes import files, meta, openapi, proxy, queue, run, uploads
+from ltxserve.api.routes import files, meta, openapi, playground, proxy, queue, run, uploads
 from ltxserve.api.state import AppState
 from ltxserve.api.tokens import TokenSigner, load_or_create_secret
 from ltxserve.endpoints import Endpoint
@@ -98,6 +99,7 @@ def create_app(settings: Settings, endpoints: dict[str, Endpoint] | None = None)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
     app.add_exception_handler(Exception, errors.on_unexpected)
-    for module in (meta, openapi, uploads, files, queue, run, proxy):
+    for module in (meta, openapi, uploads, files, queue, run, proxy, playground):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=playground.STATIC_DIR), name="static")
     return app

@@ -1,0 +1,273 @@
+"""The landing page and the playground in Chromium against a live server with the fake runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser import (
+    code_text,
+    dumps,
+    field,
+    open_playground,
+    reveal,
+    run_and_wait,
+    set_value,
+    upload,
+)
+from live_server import KEY, OTHER_KEY, LiveServer, start_server, stop_server
+from playwright.sync_api import Browser, Page, expect
+
+from ltxserve.endpoints import ENDPOINTS
+
+pytestmark = pytest.mark.timeout(300)
+T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
+A2V = "fal-ai/ltx-2.3-22b/audio-to-video"
+JS_DIR = Path(__file__).parent / "js"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Fake runner with 0.2 s steps: a 50-step job leaves time to press Cancel, 8 steps finish quickly."""
+    live = start_server(tmp_path_factory.mktemp("playground") / "data", LTXSERVE_FAKE_STEP_S="0.2")
+    yield live
+    stop_server(live)
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    opened = open_playground(browser, server.base_url, T2V, KEY)
+    yield opened
+    assert not opened.js_errors  # type: ignore[attr-defined]
+    opened.context.close()
+
+
+def recent(server: LiveServer, key: str = KEY) -> list[dict[str, Any]]:
+    reply = httpx.get(f"{server.base_url}/api/requests", headers={"Authorization": f"Key {key}"})
+    reply.raise_for_status()
+    return list(reply.json()["requests"])
+
+
+def test_landing_lists_every_endpoint_with_links_and_the_server_state(
+    browser: Browser, server: LiveServer
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{server.base_url}/")
+    cards = page.locator(".card")
+    expect(cards).to_have_count(len(ENDPOINTS))
+    for endpoint_id, endpoint in ENDPOINTS.items():
+        card = page.locator(f'.card[data-endpoint="{endpoint_id}"]')
+        expect(card.get_by_role("heading")).to_have_text(endpoint.title)
+        assert (
+            card.get_by_role("link", name="Open playground").get_attribute("href")
+            == f"/playground/{endpoint_id}"
+        )
+        openapi = httpx.get(
+            server.base_url + str(card.get_by_role("link", name="OpenAPI").get_attribute("href"))
+        )
+        assert openapi.json()["info"]["x-fal-metadata"]["endpointId"] == endpoint_id
+    expect(page.locator("#workers-ready")).to_have_text("1 of 1")
+    expect(page.locator("#queue-length")).to_have_text("0")
+    page.locator(f'.card[data-endpoint="{A2V}"]').get_by_role("link", name="Open playground").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(ENDPOINTS[A2V].title)
+    page.close()
+
+
+@pytest.mark.parametrize("endpoint_id", sorted(ENDPOINTS))
+def test_every_schema_field_has_a_labelled_input(
+    endpoint_id: str, browser: Browser, server: LiveServer
+) -> None:
+    page = open_playground(browser, server.base_url, endpoint_id, None)
+    schema = ENDPOINTS[endpoint_id].input_model.model_json_schema()
+    for name, prop in schema["properties"].items():
+        if prop.get("type") == "array":  # the LoRA editor: a group named after the field
+            expect(page.get_by_role("group", name=name)).to_have_count(1)
+        else:
+            expect(page.get_by_label(name, exact=True)).to_have_count(1)
+    expect(page.get_by_role("button", name="Run")).to_have_count(1)
+    # Defaults come from the schema.
+    reveal(page, "num_inference_steps")
+    default = schema["properties"]["num_inference_steps"]["default"]
+    expect(page.get_by_label("num_inference_steps", exact=True)).to_have_value(str(default))
+    page.context.close()
+
+
+def test_a_run_shows_queue_progress_logs_and_the_result(page: Page, server: LiveServer) -> None:
+    set_value(page, "prompt", "a cowboy")
+    set_value(page, "num_inference_steps", "8")
+    shown = run_and_wait(page)
+    assert shown["state"] == "ok"
+    assert shown["stages"] == [["denoise", 8, 8]]
+    expect(page.locator("#logs")).to_contain_text("denoise: step 8/8")
+    # (The fake runner's file is not a playable video: the engine tests check playback.)
+    expect(page.locator("#download")).to_have_text("Download video.mp4")
+    expect(page.locator("#result-meta tr[data-key='prompt used'] td")).to_have_text("a cowboy")
+    assert recent(server)[0]["request_id"] == shown["request_id"]
+
+
+def test_bad_values_show_the_apis_errors_beside_their_fields(
+    page: Page, media_inputs: dict[str, Path]
+) -> None:
+    set_value(page, "prompt", "a cowboy")
+    set_value(page, "num_frames", "5")
+    set_value(page, "video_size", {"width": "10", "height": "64"})
+    page.get_by_role("button", name="Add LoRA").click()
+    upload(page, "loras.0.path", media_inputs["lora"])
+    field(page, "loras.0.scale").get_by_label("scale", exact=True).fill("9")
+    shown = run_and_wait(page)
+    assert shown["state"] == "error"
+    expect(field(page, "num_frames").locator(".error")).to_have_text(
+        "Input should be greater than or equal to 9"
+    )
+    expect(field(page, "video_size").locator("#f-video_size-width-error")).to_contain_text(
+        "greater than or equal to 64"
+    )
+    expect(field(page, "loras.0.scale").locator(".error")).to_have_text(
+        "Input should be less than or equal to 4"
+    )
+    expect(field(page, "prompt").locator(".error")).to_have_text("")
+    # Fixing them clears the errors and the run goes through.
+    set_value(page, "num_frames", "9")
+    set_value(page, "video_size", "square")
+    field(page, "loras.0.scale").get_by_label("scale", exact=True).fill("0.5")
+    assert run_and_wait(page)["state"] == "ok"
+    expect(page.locator(".field .error:not(:empty)")).to_have_count(0)
+
+
+def test_a_missing_required_field_is_reported_beside_it(browser: Browser, server: LiveServer) -> None:
+    page = open_playground(browser, server.base_url, A2V, KEY)
+    set_value(page, "prompt", "a speaker")
+    assert run_and_wait(page)["state"] == "error"
+    expect(field(page, "audio_url").locator(".error")).to_have_text("Field required")
+    page.context.close()
+
+
+def test_cancel_stops_a_running_request(page: Page, server: LiveServer) -> None:
+    set_value(page, "prompt", "a long one")
+    set_value(page, "num_inference_steps", "50")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("progress[data-stage=denoise]")).to_have_count(1, timeout=15_000)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#run-status")).to_have_attribute("data-state", "cancelled", timeout=15_000)
+    expect(page.locator("#run-status")).to_contain_text("cancelled")
+    request_id = page.locator("#request-id").inner_text()
+    job = next(r for r in recent(server) if r["request_id"] == request_id)
+    assert job["outcome"] == "cancelled" and job["error_type"] == "client_cancelled"
+    progress = page.locator("progress[data-stage=denoise]")
+    assert float(progress.evaluate("p => p.value")) < 50  # stopped before the last step
+    expect(page.get_by_role("button", name="Run")).to_be_enabled()
+
+
+def test_the_key_is_typed_once_kept_in_local_storage_and_never_in_the_page(
+    browser: Browser, server: LiveServer
+) -> None:
+    page = open_playground(browser, server.base_url, T2V, None)
+    set_value(page, "prompt", "a cowboy")
+    assert run_and_wait(page)["state"] == "error"
+    expect(page.locator("#run-status")).to_contain_text("refused the API key")
+    expect(page.locator("#history")).to_contain_text("Enter your API key")
+    page.get_by_label("API key").fill(KEY)
+    page.get_by_label("API key").press("Enter")
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    expect(page.get_by_label("API key")).to_have_value(KEY)
+    assert page.evaluate("localStorage.getItem('ltxserve.apiKey')") == KEY
+    set_value(page, "prompt", "a cowboy")
+    assert run_and_wait(page)["state"] == "ok"
+    # Nothing the server sends contains the key: the page, its scripts and the code it shows.
+    for path in ["/", f"/playground/{T2V}", "/static/js/playground.js", "/static/js/api.js"]:
+        assert KEY not in httpx.get(server.base_url + path).text
+    for language in ("Python", "JavaScript", "cURL"):
+        assert KEY not in code_text(page, language)
+    page.context.close()
+
+
+def _fill_a_full_request(page: Page, media_inputs: dict[str, Path], prompt: str) -> None:
+    set_value(page, "prompt", prompt)
+    set_value(page, "num_frames", "17")
+    set_value(page, "num_inference_steps", "8")
+    set_value(page, "seed", "7")
+    set_value(page, "video_size", {"width": "128", "height": "64"})
+    set_value(page, "enable_prompt_expansion", False)
+    set_value(page, "scheduler", "linear_quadratic")
+    page.get_by_role("button", name="Add LoRA").click()
+    upload(page, "loras.0.path", media_inputs["lora"])
+    lora = field(page, "loras.0")
+    lora.get_by_label("scale", exact=True).fill("0.5")
+    lora.get_by_label("transformer", exact=True).select_option("video")
+
+
+def _run_snippet(language: str, code: str, tmp_path: Path, server: LiveServer) -> str:
+    env = {**os.environ, "FAL_KEY": KEY}
+    if language == "Python":
+        cmd = [sys.executable, "-c", code]
+    elif language == "cURL":
+        cmd = ["bash", "-euo", "pipefail", "-c", code]
+    else:  # the JS client resolves from tests/clients/js/node_modules
+        script = JS_DIR / f"snippet-{uuid.uuid4().hex}.mjs"
+        script.write_text(code)
+        cmd = ["node", str(script)]
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        if language == "JavaScript":
+            script.unlink()
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("language", ["Python", "JavaScript", "cURL"])
+def test_copy_as_code_reproduces_the_request(
+    language: str, page: Page, server: LiveServer, media_inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    prompt = f'a cowboy\'s "quoted" ride — über {language} $HOME `date`'
+    _fill_a_full_request(page, media_inputs, prompt)
+    shown = run_and_wait(page)
+    assert shown["state"] == "ok"
+    from_page = recent(server)[0]
+    assert from_page["request_id"] == shown["request_id"]
+
+    output = _run_snippet(language, code_text(page, language), tmp_path, server)
+
+    from_code = recent(server)[0]
+    assert from_code["request_id"] != from_page["request_id"]
+    assert from_code["endpoint_id"] == T2V and from_code["outcome"] == "ok"
+    assert dumps(from_code["input"]) == dumps(from_page["input"])
+    assert from_page["input"]["prompt"] == prompt
+    assert from_page["input"]["loras"][0]["scale"] == 0.5
+    assert "video.mp4" in output  # each snippet prints the result
+
+
+def test_history_lists_this_keys_requests_and_reopens_a_result(browser: Browser, server: LiveServer) -> None:
+    page = open_playground(browser, server.base_url, T2V, KEY)
+    set_value(page, "prompt", "first of two")
+    set_value(page, "num_frames", "25")
+    first = run_and_wait(page)["request_id"]
+    set_value(page, "prompt", "second of two")
+    run_and_wait(page)
+    entry = page.locator(f'#history button[data-request-id="{first}"]')
+    expect(entry).to_contain_text("first of two")
+    entry.click()
+    expect(page.locator("#request-id")).to_have_text(first)
+    expect(page.get_by_label("prompt", exact=True)).to_have_value("first of two")
+    expect(page.get_by_label("num_frames", exact=True)).to_have_value("25")
+    expect(page.locator("#result-meta tr[data-key='prompt used'] td")).to_have_text("first of two")
+    expect(page.locator("#logs")).to_contain_text("denoise: step")
+    # Another key sees none of them.
+    other = open_playground(browser, server.base_url, T2V, OTHER_KEY)
+    expect(other.locator("#history")).to_contain_text("No requests with this key yet")
+    assert all(r["request_id"] != first for r in recent(server, OTHER_KEY))
+    other.context.close()
+    page.context.close()
+
+
+def test_an_unknown_endpoint_has_no_playground(server: LiveServer) -> None:
+    reply = httpx.get(f"{server.base_url}/playground/fal-ai/not-served")
+    assert reply.status_code == 404 and "not an endpoint of this server" in reply.text
