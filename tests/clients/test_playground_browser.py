@@ -73,6 +73,11 @@ def test_landing_lists_every_endpoint_with_links_and_the_server_state(
             server.base_url + str(card.get_by_role("link", name="OpenAPI").get_attribute("href"))
         )
         assert openapi.json()["info"]["x-fal-metadata"]["endpointId"] == endpoint_id
+    # Without a key /health says only whether the server is ready; with one, the workers and the queue.
+    expect(page.locator("#server-state")).to_contain_text("Ready")
+    expect(page.locator("#server-state")).to_contain_text("Enter your API key")
+    page.get_by_label("API key").fill(KEY)
+    page.get_by_label("API key").press("Enter")
     expect(page.locator("#workers-ready")).to_have_text("1 of 1")
     expect(page.locator("#queue-length")).to_have_text("0")
     page.locator(f'.card[data-endpoint="{A2V}"]').get_by_role("link", name="Open playground").click()

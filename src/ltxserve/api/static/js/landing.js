@@ -1,5 +1,7 @@
 // The landing page: the served endpoints (from /api/endpoints) and the server's state (from /health).
+import { ApiError, call } from "./api.js";
 import { el, fetchJson } from "./dom.js";
+import { setupKeyBox } from "./key_box.js";
 
 const REFRESH_MS = 5000;
 
@@ -37,25 +39,39 @@ async function showState() {
   const box = document.getElementById("server-state");
   let health;
   try {
-    health = await fetchJson("/health");
+    health = await call("/health"); // with the key when one is saved: the details need it
   } catch (err) {
-    box.replaceChildren(el("p", {}, [el("span", { class: "dot bad" }), `Unreachable: ${err.message}`]));
+    if (err instanceof ApiError && err.body?.status) health = err.body; // 503: up, but unhealthy
+    else {
+      box.replaceChildren(el("p", {}, [el("span", { class: "dot bad" }), `Unreachable: ${err.message}`]));
+      return;
+    }
+  }
+  const headline = el("p", {}, [
+    el("span", { class: `dot ${health.ready ? "ok" : health.status === "ok" ? "warn" : "bad"}` }),
+    health.ready ? "Ready" : `Not ready${health.reason ? `: ${health.reason}` : ""}`,
+  ]);
+  if (!("workers" in health)) {
+    box.replaceChildren(headline, el("p", { class: "muted" }, "Enter your API key above to see the workers and the queue."));
     return;
   }
   const workers = Array.isArray(health.workers) ? health.workers : [];
   const live = workers.filter((w) => w.alive);
   const ready = live.filter((w) => w.state === "ready" || w.state === "busy");
   box.replaceChildren(
-    el("p", {}, [el("span", { class: `dot ${health.ready ? "ok" : "warn"}` }), health.ready ? "Ready" : "Starting: no worker has loaded the model yet"]),
+    headline,
     el("dl", {}, [
       el("dt", {}, "Workers ready"), el("dd", { id: "workers-ready" }, `${ready.length} of ${live.length}`),
       el("dt", {}, "Queue length"), el("dd", { id: "queue-length" }, String(health.queue_length ?? "?")),
       el("dt", {}, "API keys"), el("dd", {}, health.auth ? "required" : "off (loopback only)"),
     ]),
     el("ul", { class: "workers" }, workers.map(workerLine)),
+    ...Object.entries(health.waiting ?? {}).map(([endpoint, w]) =>
+      el("p", { class: "hint" }, `${w.queued} waiting for ${endpoint}: ${w.reason}`)),
   );
 }
 
+setupKeyBox(showState);
 showEndpoints();
 showState();
 setInterval(showState, REFRESH_MS);

@@ -2,6 +2,7 @@
 import * as api from "./api.js";
 import { ago, el, fetchJson } from "./dom.js";
 import { RunView } from "./run_view.js";
+import { setupKeyBox } from "./key_box.js";
 import { buildForm } from "./schema_form.js";
 import { LANGUAGES } from "./snippets.js";
 
@@ -40,26 +41,13 @@ async function main() {
   $("input-form").addEventListener("submit", (e) => { e.preventDefault(); run(); });
   $("cancel").addEventListener("click", cancelCurrent);
   $("reset-form").addEventListener("click", () => { form.write(null); form.clearErrors(); scheduleCode(); });
-  setupKey();
+  setupKeyBox(showHistory);
   setupCode();
   $("history-refresh").addEventListener("click", showHistory);
   document.body.dataset.ready = "true";
   await showHistory();
   const reopen = new URLSearchParams(location.search).get("request");
   if (reopen) reopenById(reopen);
-}
-
-// -- the key: typed once, kept in this browser's local storage, sent only as `Authorization: Key` ------------
-
-function setupKey() {
-  const input = $("api-key");
-  input.value = api.apiKey.get();
-  const state = () => ($("key-state").textContent = api.apiKey.get() ? "saved in this browser" : "not set");
-  state();
-  const save = () => { api.apiKey.set(input.value.trim()); state(); showHistory(); };
-  $("key-form").addEventListener("submit", (e) => { e.preventDefault(); save(); });
-  input.addEventListener("change", save);
-  $("forget-key").addEventListener("click", () => { input.value = ""; save(); });
 }
 
 // -- running -----------------------------------------------------------------------------------------------
