@@ -50,6 +50,52 @@ def download(
     download_model(to, variant="dev" if variant is Variant.dev else "distilled")
 
 
+DEFAULT_FIT_ENDPOINT = "fal-ai/ltx-2.3-22b/text-to-video/lora"
+
+
+@models_app.command("fit")
+def fit(
+    gpu_memory: Annotated[float, typer.Option("--gpu-memory", help="Device memory in GiB.")],
+    model: Annotated[Path | None, typer.Option(help="Model folder (reads only metadata).")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Built-in config instead of a folder: ltx-2.3-22b.")
+    ] = None,
+    endpoint: Annotated[str, typer.Option(help="Endpoint whose request to plan.")] = DEFAULT_FIT_ENDPOINT,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="Request JSON (default: the endpoint's defaults).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Report this profile instead of the one auto picks.")
+    ] = None,
+) -> None:
+    """Predict, before loading anything, the peak GPU memory of a request and the profile that fits."""
+    from pydantic import ValidationError
+
+    from ltxserve.endpoints import UnknownEndpointError, get_endpoint
+    from ltxserve.engine.memory_fit import fit_report
+
+    if (model is None) == (preset is None):
+        console.print("[red]give exactly one of --model DIR or --preset NAME[/red]")
+        raise typer.Exit(2)
+    try:
+        chosen = get_endpoint(endpoint)
+    except UnknownEndpointError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    payload = json.loads(input_file.read_text()) if input_file else {}
+    try:
+        report = fit_report(chosen, payload, gpu_memory, model=model, preset=preset, profile=profile)
+    except ValidationError as exc:
+        _print_errors(
+            [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        )
+        raise typer.Exit(2) from None
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    print(json.dumps(report, indent=2))
+
+
 @app.command()
 def generate(
     endpoint_id: Annotated[str, typer.Argument(help="e.g. fal-ai/ltx-2.3-22b/text-to-video/lora")],
