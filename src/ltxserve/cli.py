@@ -213,6 +213,12 @@ KeysOpt = Annotated[Path | None, typer.Option(help="File with one API key per li
 InsecureOpt = Annotated[
     bool | None, typer.Option("--insecure", help="Allow a non-loopback bind without keys.")
 ]
+TlsOpt = Annotated[
+    bool | None,
+    typer.Option("--tls", help="HTTPS with a self-signed certificate made in <data-dir>/tls (LTXSERVE_TLS)."),
+]
+TlsCertOpt = Annotated[Path | None, typer.Option(help="HTTPS with this certificate (PEM; implies --tls).")]
+TlsKeyOpt = Annotated[Path | None, typer.Option(help="The private key of --tls-cert (PEM).")]
 
 
 @app.command()
@@ -227,6 +233,9 @@ def serve(
     public_url: PublicOpt = None,
     api_keys_file: KeysOpt = None,
     insecure: InsecureOpt = None,
+    tls: TlsOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """The API and its workers on this machine (answers HTTP at once; /health shows the workers loading)."""
     from ltxserve.api.commands import run_serve
@@ -242,6 +251,9 @@ def serve(
             public_url=public_url,
             api_keys_file=api_keys_file,
             insecure=insecure,
+            tls=tls,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
     )
 
@@ -254,12 +266,22 @@ def api_command(
     public_url: PublicOpt = None,
     api_keys_file: KeysOpt = None,
     insecure: InsecureOpt = None,
+    tls: TlsOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """Only the HTTP API; workers run as `ltxserve worker` against the same data dir."""
     from ltxserve.api.commands import run_api
     from ltxserve.settings import load_settings
 
-    flags = {"public_url": public_url, "api_keys_file": api_keys_file, "insecure": insecure}
+    flags = {
+        "public_url": public_url,
+        "api_keys_file": api_keys_file,
+        "insecure": insecure,
+        "tls": tls,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+    }
     run_api(load_settings(host=host, port=port, data_dir=data_dir, **flags))
 
 

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     port: int = 8000
     # The externally visible base URL (behind a proxy); by default derived from each request.
     public_url: str | None = None
+    # TLS (docs/deploy.md): `tls` alone serves a self-signed certificate made in <data_dir>/tls; a
+    # certificate and key of your own imply `tls`.
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Peers whose X-Forwarded-Proto/-Host are believed (addresses or networks; `*` for any): URLs the
+    # server returns then carry the scheme and host the client used (https behind a TLS proxy).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Browser origins allowed to call the API and the proxy route directly (`*` for any).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Auth: comma-separated keys (each `secret` or `id:secret`) and/or a file with one key per line.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_keys_file: Path | None = None
@@ -124,7 +134,13 @@ class Settings(BaseSettings):
     camera_loras: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAMERA_LORAS))
 
     _split_keys = field_validator(
-        "api_keys", "fetch_allow_hosts", "lora_local_dirs", "worker_endpoints", mode="before"
+        "api_keys",
+        "fetch_allow_hosts",
+        "lora_local_dirs",
+        "worker_endpoints",
+        "trusted_proxies",
+        "cors_origins",
+        mode="before",
     )(_split_csv)
 
     @model_validator(mode="after")
@@ -152,6 +168,14 @@ class Settings(BaseSettings):
         return MediaLimits(
             self.max_input_bytes, self.max_image_pixels, self.min_image_side, self.max_audio_seconds
         )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.tls_cert is not None
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
 
     @property
     def db_path(self) -> Path:

@@ -8,6 +8,7 @@ import ctypes
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -47,6 +48,16 @@ class LiveServer:
     data_dir: Path
     proc: subprocess.Popen[bytes]
 
+    @property
+    def cert(self) -> str:
+        """The self-signed certificate a `--tls` server made in its data dir."""
+        return str(self.data_dir / "tls" / "cert.pem")
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx needs to trust this server (its own certificate under `--tls`)."""
+        return ssl.create_default_context(cafile=self.cert) if self.base_url.startswith("https") else True
+
 
 def start_server(
     data_dir: Path, command: str = "serve", ready_timeout_s: float = 90.0, **env: str
@@ -64,7 +75,8 @@ def start_server(
     }
     cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, env={**os.environ, **settings_env}, preexec_fn=_die_with_parent)
-    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, proc)
+    scheme = "https" if settings_env.get("LTXSERVE_TLS") == "true" else "http"
+    server = LiveServer(f"{scheme}://127.0.0.1:{port}", data_dir, proc)
     try:
         wait_ready(server, need_worker=command == "serve", timeout_s=ready_timeout_s)
     except BaseException:
@@ -78,10 +90,10 @@ def wait_ready(server: LiveServer, need_worker: bool = True, timeout_s: float = 
     while time.monotonic() < deadline:
         assert server.proc.poll() is None, "server exited"
         try:
-            health = httpx.get(f"{server.base_url}/health", timeout=1).json()
+            health = httpx.get(f"{server.base_url}/health", timeout=1, verify=server.verify).json()
             if health["ready"] or not need_worker:
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError):  # also: the certificate is not written yet
             pass
         time.sleep(0.1)
     raise AssertionError("server did not become ready")

@@ -19,7 +19,7 @@ JS_DIR = Path(__file__).parent / "js"
 def node() -> str:
     path = shutil.which("node")
     if path is None or not (JS_DIR / "node_modules" / "@fal-ai" / "client").is_dir():
-        pytest.skip("needs Node.js and `npm ci` in tests/clients/js")
+        pytest.fail("needs Node.js and `npm ci` in tests/clients/js (scripts/test installs the packages)")
     return path
 
 

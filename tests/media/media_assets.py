@@ -27,9 +27,9 @@ AUDIO_INPUT_FORMATS = [
 
 
 def espeak_speech(directory: Path) -> Path:
-    """A few seconds of speech from espeak-ng (22.05 kHz mono WAV); skips when espeak-ng is absent."""
+    """A few seconds of speech from espeak-ng (22.05 kHz mono WAV); fails (never skips) without espeak-ng."""
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng): speech assets cannot be made")
+        pytest.fail("espeak-ng is not installed (apt-get install espeak-ng, or run scripts/test)")
     path = directory / "espeak.wav"
     text = "Oh, what a lovely day we are having. The quick brown fox jumps over the lazy dog."
     subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)

@@ -7,10 +7,12 @@ import signal
 import socket
 import sys
 
+import httpx
 import uvicorn
 
 from ltxserve.api.main import create_app
 from ltxserve.api.supervisor import Supervisor
+from ltxserve.api.tls import default_names, ensure_self_signed
 from ltxserve.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
@@ -41,11 +43,40 @@ def _url_host(host: str) -> str:
 
 
 def server_scheme(settings: Settings) -> str:
-    return "https" if getattr(settings, "tls", False) else "http"
+    return "https" if settings.uses_tls else "http"
+
+
+def tls_files(settings: Settings) -> tuple[str, str] | None:
+    """(certificate, key) for uvicorn: the operator's, or a self-signed pair made in the data dir."""
+    if not settings.uses_tls:
+        return None
+    if settings.tls_cert is not None:
+        if settings.tls_key is None:
+            raise SystemExit("--tls-cert needs --tls-key (LTXSERVE_TLS_KEY)")
+        return str(settings.tls_cert), str(settings.tls_key)
+    public_host = httpx.URL(settings.public_url).host if settings.public_url else None
+    cert, key = ensure_self_signed(settings.tls_dir, default_names(settings.host, public_host))
+    log.info(
+        "TLS with a self-signed certificate: clients trust it with SSL_CERT_FILE=%s (Python) or"
+        " NODE_EXTRA_CA_CERTS=%s (Node.js)",
+        cert,
+        cert,
+    )
+    return str(cert), str(key)
 
 
 def _server(app: object, settings: Settings) -> AnnouncingServer:
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")  # type: ignore[arg-type]
+    tls = tls_files(settings)
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        # X-Forwarded-* are read per request from `trusted_proxies` (api/deps.py), host included.
+        proxy_headers=False,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+    )
     return AnnouncingServer(config, settings)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,9 +29,42 @@ def get_owner(request: Request, state: StateDep) -> str:
 OwnerDep = Annotated[str, Depends(get_owner)]
 
 
+def _trusted(peer: str | None, proxies: list[str]) -> bool:
+    if peer is None:
+        return False
+    if "*" in proxies:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer in proxies
+    for entry in proxies:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def get_base_url(request: Request, state: StateDep) -> str:
-    """`--public-url` when set (behind a proxy), else the scheme and host this request came in on."""
-    return (state.settings.public_url or str(request.base_url)).rstrip("/")
+    """`--public-url` when set; else the scheme and host the client used: this request's, or those a
+    trusted proxy forwarded (`X-Forwarded-Proto`, `X-Forwarded-Host`; first value of each)."""
+    settings = state.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    base = str(request.base_url).rstrip("/")
+    peer = request.client.host if request.client else None
+    if not _trusted(peer, settings.trusted_proxies):
+        return base
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    scheme, _, rest = base.partition("://")
+    if proto in ("http", "https"):
+        scheme = proto
+    if host and all(c.isalnum() or c in ".-:[]" for c in host):
+        rest = host + rest[len(rest.split("/", 1)[0]) :]
+    return f"{scheme}://{rest}"
 
 
 BaseUrlDep = Annotated[str, Depends(get_base_url)]

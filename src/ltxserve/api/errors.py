@@ -100,7 +100,10 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     error_type = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
         exc.status_code, "bad_request"
     )
-    return failure_response(request_error(exc.status_code, str(exc.detail), error_type))
+    response = failure_response(request_error(exc.status_code, str(exc.detail), error_type))
+    for name, value in (exc.headers or {}).items():  # e.g. `Allow` on a 405
+        response.headers[name] = value
+    return response
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

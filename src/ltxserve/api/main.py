@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from ltxserve.api import errors
 from ltxserve.api.auth import Authenticator
@@ -27,6 +28,8 @@ from ltxserve.settings import Settings
 
 log = logging.getLogger("ltxserve.api")
 PURGE_INTERVAL_S = 60.0
+# Response headers browser code may read: fal's request id, error type and retry hint, upload ETags.
+CORS_EXPOSED = ["x-fal-request-id", "x-fal-error-type", "x-fal-retryable", "etag", "allow"]
 
 
 def build_state(settings: Settings, endpoints: dict[str, Endpoint] | None = None) -> AppState:
@@ -95,6 +98,17 @@ def create_app(settings: Settings, endpoints: dict[str, Endpoint] | None = None)
     app = FastAPI(title="ltxserve", version="0.1.0", lifespan=lifespan)
     app.state.ltx = state
     app.add_middleware(RequestIdMiddleware, metrics=state.metrics)
+    if settings.cors_origins:
+        # Browser apps calling the API or the proxy route directly; keys travel in `Authorization`, never
+        # in cookies, so credentials stay off. Preflights (OPTIONS) are answered here.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=CORS_EXPOSED,
+            max_age=600,
+        )
     app.add_exception_handler(errors.RequestError, errors.on_request_error)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
