@@ -111,3 +111,29 @@ def test_plain_http_to_the_tls_port_fails_and_https_answers(tls_server: LiveServ
     assert httpx.get(f"{tls_server.base_url}/health", verify=tls_server.verify).json()["status"] == "ok"
     with pytest.raises(httpx.HTTPError):
         httpx.get(tls_server.base_url.replace("https", "http") + "/health", timeout=3)
+
+
+# docs/api.md's one change for uploads: the storage hosts are module constants the environment cannot set.
+UPLOAD = """
+import os
+import fal_client
+import fal_client.client as fc
+
+base = "https://" + os.environ["FAL_RUN_HOST"].removesuffix("/run")
+fc.REST_URL, fc.CDN_URL = f"{base}/rest", f"{base}/cdn"
+
+audio_url = fal_client.upload(b"RIFF" + bytes(60), "audio/wav")
+result = fal_client.subscribe(
+    "fal-ai/ltx-2.3-22b/audio-to-video", arguments={"prompt": "a speaker", "audio_url": audio_url}
+)
+print(audio_url, result["video"]["url"])
+"""
+
+
+def test_uploads_need_only_the_two_storage_constants(tls_server: LiveServer, tmp_path: Path) -> None:
+    done = run_python(UPLOAD, env_only(tls_server, tmp_path))
+    assert done.returncode == 0, done.stderr
+    uploaded, video = done.stdout.split()
+    assert uploaded.startswith(f"{tls_server.base_url}/files/") and video.startswith(
+        f"{tls_server.base_url}/files/"
+    )

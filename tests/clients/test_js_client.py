@@ -23,7 +23,7 @@ def node() -> str:
     return path
 
 
-@pytest.mark.parametrize("mode", ["fetch", "proxy"])
+@pytest.mark.parametrize("mode", ["fetch", "proxy", "middleware"])
 def test_js_client_flows(node: str, mode: str, live_server: LiveServer, tmp_path: Path) -> None:
     inputs = tmp_path / "inputs.json"
     inputs.write_text(json.dumps(INPUTS))

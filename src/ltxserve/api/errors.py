@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from typing import Any
 
@@ -61,11 +62,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# pydantic names the union member that failed inside `loc` (`["video_size", "ImageSize", "width"]`,
+# `["video_size", "literal['auto',...]"]`); fal's clients expect field names only (the JS client's
+# `getFieldErrors("video_size")` matches the last element), so the member tags are dropped.
+_UNION_TAG = re.compile(
+    r"^(?:[A-Z]\w*|(?:literal|list|dict|tagged-union|function-\w+)\[.*|str|int|float|bool|none)$"
+)
+
+
+def _is_union_tag(part: object) -> bool:
+    return isinstance(part, str) and bool(_UNION_TAG.match(part))
+
+
 def validation_detail(errors: list[Any], prefix: tuple[str, ...] = ("body",)) -> list[dict[str, Any]]:
     """pydantic errors as fal's validation items."""
     items = []
     for err in errors:
-        loc = list(err["loc"])
+        loc = [part for part in err["loc"] if not _is_union_tag(part)]
         if prefix and (not loc or loc[0] != prefix[0]):
             loc = [*prefix, *loc]
         error_type = FAL_TYPES.get(err["type"], err["type"])

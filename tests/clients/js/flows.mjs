@@ -1,5 +1,5 @@
 // Drives a live ltxserve with the official @fal-ai/client, unmodified. Prints one JSON summary line.
-// Usage: LTXSERVE_URL=http://127.0.0.1:8000 FAL_KEY=... node flows.mjs <fetch|proxy> <inputs.json>
+// Usage: LTXSERVE_URL=http://127.0.0.1:8000 FAL_KEY=... node flows.mjs <fetch|proxy|middleware> <inputs.json>
 import { readFileSync } from "node:fs";
 import { createFalClient, ValidationError, ApiError } from "@fal-ai/client";
 
@@ -22,10 +22,22 @@ function rewritingFetch(input, init) {
   return fetch(url, init);
 }
 
+// docs/api.md's recipes, one per mode: the proxy route, a request middleware, or a custom fetch.
+function rewrite(url) {
+  for (const [hosted, local] of Object.entries(HOSTS)) {
+    if (url.startsWith(hosted)) return local + url.slice(hosted.length);
+  }
+  return url;
+}
 const fal =
   mode === "proxy"
     ? createFalClient({ credentials: key, proxyUrl: { url: `${base}/api/fal/proxy`, when: "always" } })
-    : createFalClient({ credentials: key, fetch: rewritingFetch });
+    : mode === "middleware"
+      ? createFalClient({
+          credentials: key,
+          requestMiddleware: async (request) => ({ ...request, url: rewrite(request.url) }),
+        })
+      : createFalClient({ credentials: key, fetch: rewritingFetch });
 
 const assert = (cond, msg) => {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
@@ -98,5 +110,15 @@ try {
 }
 assert(invalid instanceof ValidationError, "validation error class");
 assert(invalid.fieldErrors[0].loc.join(".") === "body.num_inference_steps", "validation field");
+// a bad custom size is found by the field's name, as fal's docs show
+let badSize = null;
+try {
+  await fal.subscribe("fal-ai/ltx-2.3-22b/text-to-video/lora", {
+    input: { prompt: "x", loras: [], video_size: { width: 10, height: 256 } },
+  });
+} catch (e) {
+  badSize = e;
+}
+assert(badSize instanceof ValidationError && badSize.getFieldErrors("video_size").length > 0, "getFieldErrors(video_size)");
 summary.ok = true;
 console.log(JSON.stringify(summary));
