@@ -110,7 +110,7 @@ function mediaElement(file, src) {
   const type = file.content_type ?? "";
   if (type.startsWith("audio/")) return el("audio", { controls: true, src, preload: "metadata", id: "result-media" });
   if (type === "image/gif" || type.startsWith("image/")) return el("img", { src, alt: "Generated animation", id: "result-media" });
-  const video = el("video", { controls: true, src, preload: "metadata", playsinline: true, loop: true, id: "result-media" });
+  const video = el("video", { controls: true, src, preload: "auto", playsinline: true, loop: true, id: "result-media" });
   // ProRes .mov does not play in browsers: say so instead of showing a broken player.
   video.addEventListener("error", () => video.replaceWith(el("p", { class: "placeholder" },
     `This browser cannot play ${type || "this file"}; download it to watch it.`)));

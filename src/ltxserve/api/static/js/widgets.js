@@ -39,7 +39,8 @@ export function shell(spec, control, { labelFor = spec.id, tag = "div" } = {}) {
 function rangeText(schema) {
   const parts = [];
   const lo = schema.minimum ?? schema.exclusiveMinimum;
-  const hi = schema.maximum ?? schema.exclusiveMaximum;
+  // Caps like a seed's 2^63-1 say nothing to a person: show only ranges one would type within.
+  const hi = Math.abs(schema.maximum ?? schema.exclusiveMaximum) < 1e9 ? schema.maximum ?? schema.exclusiveMaximum : undefined;
   if (lo !== undefined && hi !== undefined) parts.push(`${lo} – ${hi}`);
   else if (lo !== undefined) parts.push(`≥ ${lo}`);
   else if (hi !== undefined) parts.push(`≤ ${hi}`);
