@@ -292,3 +292,16 @@ def test_a_queued_request_shows_its_position_then_runs(page: Page, server: LiveS
         httpx.put(blocker["cancel_url"], headers=headers)
     expect(page.locator("#run-status")).to_have_attribute("data-state", "ok", timeout=30_000)
     expect(page.locator("#result-meta tr[data-key='prompt used'] td")).to_have_text("waits its turn")
+
+
+def test_an_input_the_worker_cannot_fetch_is_reported_beside_its_field(
+    browser: Browser, server: LiveServer, media_inputs: dict[str, Path]
+) -> None:
+    page = open_playground(browser, server.base_url, A2V, KEY)
+    set_value(page, "prompt", "a speaker")
+    upload(page, "audio_url", media_inputs["audio"])
+    set_value(page, "image_url", "http://169.254.169.254/latest/meta-data/frame.png")  # a metadata address
+    assert run_and_wait(page)["state"] == "error"
+    expect(field(page, "image_url").locator(".error")).to_contain_text("Failed to download the file")
+    expect(field(page, "audio_url").locator(".error")).to_be_empty()
+    page.context.close()

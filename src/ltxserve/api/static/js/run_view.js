@@ -28,7 +28,22 @@ export class RunView {
   /** One status badge and a line of text; `kind` is idle, queued, running, ok, error or cancelled. */
   setStatus(kind, badge, text) {
     this.statusBox.dataset.state = kind;
-    this.statusBox.replaceChildren(el("span", { class: `badge ${kind}` }, badge), el("span", {}, text));
+    this.elapsed = el("span", { class: "muted elapsed" });
+    this.statusBox.replaceChildren(el("span", { class: `badge ${kind}` }, badge), el("span", {}, text), this.elapsed);
+    const active = kind === "queued" || kind === "running";
+    if (active && !this.timer) {
+      this.started = performance.now();
+      this.timer = setInterval(() => this.tick(), 250);
+    } else if (!active && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    this.tick();
+  }
+
+  /** Seconds since the request was sent, while it waits or runs. */
+  tick() {
+    if (this.timer) this.elapsed.textContent = `${((performance.now() - this.started) / 1000).toFixed(1)} s`;
   }
 
   /** Apply one status event (or a polled status): position, logs, progress. */
