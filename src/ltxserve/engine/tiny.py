@@ -68,7 +68,9 @@ def random_weight(key: str, shape: tuple[int, ...], generator: torch.Generator) 
     import torch
 
     def normal(std: float) -> torch.Tensor:
-        return torch.randn(shape, generator=generator) * std
+        # Drawn in float64: float32 draws differ in the last bit between CPU instruction sets, which
+        # flips a few bf16 roundings and so changes the model; float64 keeps it identical everywhere.
+        return torch.randn(shape, generator=generator, dtype=torch.float64) * std
 
     name = key.rsplit(".", 1)[-1]
     if "learnable_registers" in key:
@@ -121,7 +123,7 @@ def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
     """Per-channel latent mean and (positive) std, as the VAEs' normalisation buffers."""
     import torch
 
-    mean = torch.randn(channels, generator=generator) * 0.5
+    mean = torch.randn(channels, generator=generator, dtype=torch.float64) * 0.5
     std = 0.5 + torch.rand(channels, generator=generator)
     return {"latents_mean": mean, "latents_std": std}
 
@@ -188,8 +190,10 @@ def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator) -> dict
             for projection in LORA_PROJECTIONS:
                 module = f"transformer_blocks.{block}.{attention}.{projection}"
                 out_features, in_features = checkpoint[f"model.diffusion_model.{module}.weight"].shape
-                a = torch.randn(LORA_RANK, in_features, generator=generator) / math.sqrt(in_features)
-                b = torch.randn(out_features, LORA_RANK, generator=generator) / math.sqrt(LORA_RANK)
+                a = torch.randn(LORA_RANK, in_features, generator=generator, dtype=torch.float64)
+                a = a / math.sqrt(in_features)
+                b = torch.randn(out_features, LORA_RANK, generator=generator, dtype=torch.float64)
+                b = b / math.sqrt(LORA_RANK)
                 tensors[f"diffusion_model.{module}.lora_A.weight"] = a.to(torch.bfloat16)
                 tensors[f"diffusion_model.{module}.lora_B.weight"] = b.to(torch.bfloat16)
     return tensors
@@ -242,6 +246,9 @@ def stft_bases(n_fft: int) -> tuple[torch.Tensor, torch.Tensor]:
     fourier = torch.cat([torch.cos(angle), -torch.sin(angle)])  # (2·n_freqs, n_fft)
     forward = fourier * window
     inverse = torch.linalg.pinv(fourier).T * window  # synthesis rows, windowed for overlap-add
+    # Entries that are zero in exact arithmetic come out as ±1e-16 rounding noise that differs between
+    # LAPACK builds (and bf16 keeps it): make them exactly zero so the written model is the same everywhere.
+    forward, inverse = (torch.where(basis.abs() < 1e-12, 0.0, basis) for basis in (forward, inverse))
     return forward[:, None, :].float(), inverse[:, None, :].float()
 
 
