@@ -108,8 +108,11 @@ async function follow(job, initial = null) {
     showError(err);
   } finally {
     if (current?.job === job) current = null;
-    $("cancel").disabled = true;
-    $("run").disabled = false;
+    if (!current) {
+      // (A reopened request may have taken over meanwhile: its buttons stay as they are.)
+      $("cancel").disabled = true;
+      $("run").disabled = false;
+    }
     showHistory();
   }
 }

@@ -136,7 +136,7 @@ function metadataTable(file, output) {
   const rows = [];
   if (file.width && file.height) rows.push(["size", `${file.width} × ${file.height}`]);
   if (file.fps) rows.push(["fps", String(file.fps)]);
-  if (file.duration != null) rows.push(["duration", `${Number(file.duration).toFixed(2)} s${file.num_frames ? ` · ${file.num_frames} frames` : ""}`]);
+  if (file.duration != null) rows.push(["duration", `${Number(file.duration).toFixed(2)} s${file.num_frames ? ` · ${file.num_frames} frame${file.num_frames === 1 ? "" : "s"}` : ""}`]);
   if (file.sample_rate) rows.push(["audio", `${file.sample_rate} Hz${file.channels ? ` · ${file.channels} ch` : ""}`]);
   if (output.seed != null) rows.push(["seed", String(output.seed)]);
   if (output.prompt != null) rows.push(["prompt used", output.prompt]);

@@ -8,20 +8,17 @@ const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /** The label row, control, description and error line every field shares. */
 export function shell(spec, control, { labelFor = spec.id, tag = "div" } = {}) {
   const meta = rangeText(spec.schema);
-  const head = [
-    tag === "fieldset" ? el("legend", {}, spec.name) : el("label", { for: labelFor }, spec.name),
+  const extras = [
     spec.required ? el("span", { class: "tag" }, "required") : null,
     meta ? el("span", { class: "meta" }, meta) : null,
   ];
   const error = el("p", { class: "error", id: `${spec.id}-error`, "aria-live": "polite" });
   const hint = spec.schema.description ? el("p", { class: "hint", id: `${spec.id}-hint` }, spec.schema.description) : null;
-  const node = el(tag, { class: "field", "data-field": spec.path }, [
-    tag === "fieldset" ? head[0] : el("div", { class: "label-row" }, head),
-    ...(tag === "fieldset" ? [el("div", { class: "label-row" }, head.slice(1))] : []),
-    control,
-    hint,
-    error,
-  ]);
+  // A group (the LoRA list) is named by its legend; every other field by a label for its input.
+  const head = tag === "fieldset"
+    ? el("legend", {}, [spec.name, ...extras])
+    : el("div", { class: "label-row" }, [el("label", { for: labelFor }, spec.name), ...extras]);
+  const node = el(tag, { class: "field", "data-field": spec.path }, [head, control, hint, error]);
   return {
     node,
     show(msg) {
