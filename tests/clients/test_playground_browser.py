@@ -134,6 +134,7 @@ def test_bad_values_show_the_apis_errors_beside_their_fields(
     expect(field(page, "video_size").locator("#f-video_size-width-error")).to_contain_text(
         "greater than or equal to 64"
     )
+    expect(page.locator("#f-video_size-error")).to_have_text("")  # not "should be 'square_hd', ..."
     expect(field(page, "loras.0.scale").locator(".error")).to_have_text(
         "Input should be less than or equal to 4"
     )

@@ -130,18 +130,20 @@ function sizeWidget(spec, sizePresets) {
         showDims();
       }
     },
-    error(rest, msg) {
+    error(rest, msg, item = {}) {
       const axis = rest.find((r) => r === "width" || r === "height");
-      const custom = select.value === "custom";
       if (axis) {
         const s = axis === "width" ? w : h;
         s.error.textContent = `${axis}: ${msg}`;
         f.node.classList.add("invalid");
         return;
       }
-      // A union reports one error per alternative: show the one about the kind of value that was sent.
-      const aboutPresets = String(rest[0] ?? "").startsWith("literal");
-      if (rest.length && custom === aboutPresets) return;
+      // A union reports one error per alternative: show only the one about the kind of value sent
+      // (a custom size is not a preset name, and a preset name is not an object, needs no saying).
+      const aboutPresets = ["one_of", "literal_error", "enum"].includes(item.type) || String(rest[0] ?? "").startsWith("literal");
+      const aboutObject = ["model_type", "dict_type", "model_attributes_type"].includes(item.type);
+      const custom = select.value === "custom";
+      if ((custom && aboutPresets) || (!custom && aboutObject)) return;
       f.show(msg);
     },
   };
@@ -195,10 +197,10 @@ function listWidget(spec, ctx) {
       (Array.isArray(values) ? values : []).forEach((v) => addItem(v));
       render();
     },
-    error(rest, msg) {
+    error(rest, msg, item) {
       const [index, name, ...more] = rest;
       const target = typeof index === "number" ? items[index]?.widgets.find((w) => w.name === name) : undefined;
-      if (target) target.error(more, msg);
+      if (target) target.error(more, msg, item);
       else f.show(msg);
     },
     clear() {
@@ -238,7 +240,7 @@ export function buildForm({ schema, components, fileFields, sizePresets, upload,
         if (loc[0] === "body") loc.shift();
         const w = byName.get(loc[0]);
         if (!w) { unplaced.push(item); continue; }
-        w.error(loc.slice(1), item.msg);
+        w.error(loc.slice(1), item.msg, item);
         first ??= w;
       }
       return { unplaced, first };
