@@ -64,7 +64,9 @@ def test_landing_lists_every_endpoint_with_links_and_the_server_state(
     expect(cards).to_have_count(len(ENDPOINTS))
     for endpoint_id, endpoint in ENDPOINTS.items():
         card = page.locator(f'.card[data-endpoint="{endpoint_id}"]')
-        expect(card.get_by_role("heading")).to_have_text(endpoint.title)
+        family, task = endpoint.title.split(": ")
+        expect(card.get_by_role("heading")).to_have_text(task[0].upper() + task[1:])
+        expect(page.get_by_role("region", name=family).locator(card)).to_have_count(1)
         assert (
             card.get_by_role("link", name="Open playground").get_attribute("href")
             == f"/playground/{endpoint_id}"

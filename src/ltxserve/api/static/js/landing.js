@@ -5,11 +5,19 @@ import { setupKeyBox } from "./key_box.js";
 
 const REFRESH_MS = 5000;
 
+/** "LTX-2.3 22B: image to video" → ["LTX-2.3 22B", "Image to video"]: cards are grouped by family. */
+export function splitTitle(title) {
+  const at = title.indexOf(":");
+  if (at < 0) return ["Endpoints", title];
+  const task = title.slice(at + 1).trim();
+  return [title.slice(0, at).trim(), task.charAt(0).toUpperCase() + task.slice(1)];
+}
+
 function endpointCard(e) {
   const inputs = e.file_fields.map((f) => el("span", { class: "chip" }, f === "loras" ? "LoRAs" : f));
   return el("article", { class: "card", "data-endpoint": e.endpoint_id }, [
     el("div", { class: "chips" }, [el("span", { class: `chip ${e.output}` }, `${e.output} out`), ...inputs]),
-    el("h2", {}, e.title),
+    el("h3", {}, splitTitle(e.title)[1]),
     el("code", {}, e.endpoint_id),
     el("div", { class: "links" }, [
       el("a", { class: "button primary small", href: e.playground_url }, "Open playground"),
@@ -22,7 +30,16 @@ async function showEndpoints() {
   const box = document.getElementById("endpoints");
   try {
     const { endpoints } = await fetchJson("/api/endpoints");
-    box.replaceChildren(...endpoints.map(endpointCard));
+    const families = new Map();
+    for (const e of endpoints) {
+      const family = splitTitle(e.title)[0];
+      if (!families.has(family)) families.set(family, []);
+      families.get(family).push(e);
+    }
+    box.replaceChildren(...[...families].map(([family, members]) => el("section", { class: "family", "aria-label": family }, [
+      el("h2", {}, `${family} · ${members.length}`),
+      el("div", { class: "cards" }, members.map(endpointCard)),
+    ])));
   } catch (err) {
     box.replaceChildren(el("p", { class: "form-error" }, `Could not list the endpoints: ${err.message}`));
   }

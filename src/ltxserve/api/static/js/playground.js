@@ -20,8 +20,14 @@ async function main() {
   $("title").textContent = info.title;
   $("endpoint-id").textContent = endpointId;
   $("openapi-link").href = openapiUrl;
-  $("endpoint-picker").replaceChildren(...catalogue.endpoints.map((e) =>
-    el("option", { value: e.endpoint_id, selected: e.endpoint_id === endpointId }, e.endpoint_id)));
+  // The picker groups endpoints by family ("LTX-2.3 22B: image to video" → "LTX-2.3 22B").
+  const groups = new Map();
+  for (const e of catalogue.endpoints) {
+    const family = e.title.includes(":") ? e.title.split(":")[0] : "Endpoints";
+    if (!groups.has(family)) groups.set(family, el("optgroup", { label: family }));
+    groups.get(family).append(el("option", { value: e.endpoint_id, selected: e.endpoint_id === endpointId }, e.endpoint_id));
+  }
+  $("endpoint-picker").replaceChildren(...groups.values());
   $("endpoint-picker").addEventListener("change", (e) => (location.href = `/playground/${e.target.value}`));
 
   const components = openapi.components.schemas;
