@@ -105,6 +105,11 @@ def upload(page: Page, path: str, file: Path) -> str:
 def run_and_wait(page: Page, timeout_s: float = 120) -> dict[str, Any]:
     """Press Run and wait until the status says completed, failed or cancelled; returns what the page shows."""
     page.get_by_role("button", name="Run").click()
+    return wait_done(page, timeout_s)
+
+
+def wait_done(page: Page, timeout_s: float = 120) -> dict[str, Any]:
+    """Wait until the run in progress has ended; returns what the page shows."""
     page.wait_for_function(
         "['ok', 'error', 'cancelled'].includes(document.getElementById('run-status').dataset.state)"
         " && !document.getElementById('run').disabled",

@@ -45,6 +45,10 @@ async function main() {
   $("input-form").addEventListener("change", scheduleCode);
   $("input-form").addEventListener("click", (e) => e.target.closest("button[type=button]") && scheduleCode());
   $("input-form").addEventListener("submit", (e) => { e.preventDefault(); run(); });
+  // Ctrl+Enter (⌘+Enter) runs from anywhere in the form, the prompt box included.
+  $("input-form").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !$("run").disabled) { e.preventDefault(); run(); }
+  });
   $("cancel").addEventListener("click", cancelCurrent);
   $("reset-form").addEventListener("click", () => { form.write(null); form.clearErrors(); scheduleCode(); });
   setupKeyBox(showHistory);

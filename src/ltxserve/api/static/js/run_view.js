@@ -110,6 +110,8 @@ export class RunView {
         el("a", { class: "button primary small", href: src, download: name, id: "download" }, `Download ${name}`),
         el("button", { type: "button", class: "small", onclick: () => navigator.clipboard?.writeText(file.url) }, "Copy file URL"),
       ]),
+      el("details", { class: "raw" }, [el("summary", {}, "Output JSON"),
+        el("pre", { class: "code", id: "output-json" }, JSON.stringify(output, null, 2))]),
     );
   }
 

@@ -212,5 +212,6 @@ function previewOf(file) {
   const url = URL.createObjectURL(file);
   if (file.type.startsWith("image/")) return [el("img", { src: url, alt: `Preview of ${file.name}` })];
   if (file.type.startsWith("audio/")) return [el("audio", { src: url, controls: true, preload: "metadata" })];
+  if (file.type.startsWith("video/")) return [el("video", { src: url, controls: true, muted: true, preload: "metadata" })];
   return [];
 }
