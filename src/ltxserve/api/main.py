@@ -115,5 +115,6 @@ def create_app(settings: Settings, endpoints: dict[str, Endpoint] | None = None)
     app.add_exception_handler(Exception, errors.on_unexpected)
     for module in (meta, openapi, uploads, files, queue, run, proxy, playground):
         app.include_router(module.router)
+    app.openapi = lambda: openapi.server_openapi(app, state.endpoints)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=playground.STATIC_DIR), name="static")
     return app
