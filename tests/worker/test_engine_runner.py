@@ -147,3 +147,44 @@ def test_missing_lora_file_names_its_index(runner, tmp_path):
             tmp_path / "g.mp4",
         )
     assert info.value.failure.body["detail"][0]["loc"][:3] == ["body", "loras", 0]
+
+
+def _decode_track(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        frames = [frame.to_ndarray() for frame in container.decode(stream)]
+        rate = stream.codec_context.sample_rate
+    samples = np.concatenate(frames, axis=1)  # s16 planar or packed: (channels, n) or (1, n*channels)
+    if samples.shape[0] == 1 and stream.codec_context.channels == 2:
+        samples = samples.reshape(-1, 2).T
+    return samples.astype(np.float32) / 32768.0, rate
+
+
+def test_audio_to_video_at_strength_one_returns_the_users_waveform_even_preprocessed(runner, tmp_path):
+    # Quiet speech-like tone with a DC offset after 0.25 s of silence: exactly what preprocessing
+    # (DC removal, loudness normalisation) would change if it reached the output.
+    rate = 48000
+    t = np.arange(rate) / rate
+    tone = 0.05 * np.sin(2 * np.pi * 440 * t) + 0.02
+    tone[: rate // 4] = 0.0
+    stereo = np.stack([tone, 0.5 * tone]).astype(np.float32)
+    source = tmp_path / "quiet.wav"
+    encode_audio(stereo, rate, source)
+    payload = {
+        "prompt": "a hum",
+        "audio_url": source.as_uri(),
+        "audio_strength": 1.0,
+        "preprocess_audio": True,
+        "video_output_type": "PRORES4444 (.mov)",
+        "video_size": VIDEO_SIZE,
+        "match_audio_length": True,
+        "num_inference_steps": 8,
+        "use_multiscale": False,
+    }
+    _run(runner, "fal-ai/ltx-2.3-22b/audio-to-video", payload, tmp_path / "out.mov")
+    got, got_rate = _decode_track(tmp_path / "out.mov")
+    assert got_rate == rate
+    n = min(got.shape[1], stereo.shape[1])
+    assert n >= rate * 0.95  # 1 s of audio → 25 frames at 24 fps ≈ 1.04 s; the track covers the input
+    # Unchanged to within 16-bit quantisation: same gain, same DC, the first 250 ms still there.
+    np.testing.assert_allclose(got[:, :n], stereo[:, :n], atol=2 / 32768)

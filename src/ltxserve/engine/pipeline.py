@@ -27,12 +27,13 @@ from ltxserve.engine.loop import SamplerOptions, denoise
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.passes import install_pass_controls
 from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander, PromptExpander
-from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
+from ltxserve.engine.request import AudioInput, EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
 from ltxserve.engine.tuning import Tuning
 from ltxserve.engine.upsample import upsample_video_tokens
 from ltxserve.engine.vae import decode_audio, decode_video
 from ltxserve.media.audio_convert import fit_length, to_stereo
+from ltxserve.media.audio_prep import conditioning_audio
 
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
@@ -170,7 +171,7 @@ class Engine:
         scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
         seconds = request.num_frames / request.fps
         audio_shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
-        audio = audio_tokens(self.parts, audio_shape, request.audio, seconds, generator)
+        audio = audio_tokens(self.parts, audio_shape, _conditioning(request), seconds, generator)
         if request.mode == "text_to_audio":
             video = dummy_video_tokens(self.parts, request.fps)
         else:
@@ -269,6 +270,16 @@ class Engine:
         height, width = request.height // downscale, request.width // downscale
         shape = VideoShape.for_pixels(self.parts.video_channels, request.num_frames, height, width)
         return VideoPlan(shape, height, width, request.num_frames, request.fps)
+
+
+def _conditioning(request: EngineRequest) -> AudioInput | None:
+    """The audio that conditions generation: `preprocess_audio` shapes this copy only; the output keeps
+    the user's waveform (`_exact_input`)."""
+    if request.audio is None or not request.preprocess_audio:
+        return request.audio
+    return replace(
+        request.audio, waveform=conditioning_audio(request.audio.waveform, request.audio.sample_rate)
+    )
 
 
 def _exact_input(waveform: np.ndarray, rate: int, seconds: float) -> np.ndarray:

@@ -98,8 +98,9 @@ class EngineRequest:
     # resolves the name to a file (settings) and appends it to `loras`; the engine itself ignores these.
     camera_lora: str = "none"
     camera_lora_scale: float = 1.0
-    # Prepare the input audio before it conditions generation (audio-to-video's `preprocess_audio`).
-    preprocess_audio: bool = True
+    # Shape the input audio that conditions generation (22b audio-to-video's `preprocess_audio`); the
+    # output audio is the input's own either way (strength 1). Endpoints without the field leave it off.
+    preprocess_audio: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ def preprocess_audio(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     return normalize_loudness(wave, sample_rate)
 
 
+def conditioning_audio(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+    """What audio-to-video's `preprocess_audio` does to the *conditioning* only: DC removal and loudness
+    normalisation. Nothing is trimmed, so the conditioning keeps the input's timeline and the video
+    stays in sync with the user's audio, which the output carries unchanged (docs/media.md)."""
+    return normalize_loudness(waveform - waveform.mean(axis=1, keepdims=True), sample_rate)
+
+
 def trim_silence(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     """Drop leading and trailing windows that are silent; an all-silent signal is returned as is."""
     window = max(1, sample_rate // 100)

@@ -227,12 +227,9 @@ def resolve_media(
                 continue
             fetched = ctx.read_input(("body", field), url, limits.max_input_bytes)
             if field.startswith("audio"):
-                audio = decode_audio(
-                    fetched.data,
-                    field=field,
-                    limits=limits,
-                    preprocess=bool(getattr(validated, "preprocess_audio", False)),
-                )
+                # The user's waveform as decoded: `preprocess_audio` shapes only the engine's
+                # conditioning copy, so an audio_strength of 1 returns this track unchanged.
+                audio = decode_audio(fetched.data, field=field, limits=limits)
                 media.audio[field] = (audio.waveform, audio.sample_rate)
             else:
                 media.images[field] = decode_image(fetched.data, field=field, limits=limits)
