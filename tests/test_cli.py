@@ -80,3 +80,85 @@ def test_make_tiny_writes_a_loadable_model(tmp_path):
     result = cli.invoke(app, ["models", "make-tiny", str(tmp_path / "tiny"), "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "tiny" / "gemma").is_dir()
+
+
+def test_missing_model_folder_is_one_clear_line(tmp_path):
+    missing = tmp_path / "models" / "ltx-2.3"
+    result = cli.invoke(
+        app,
+        [
+            "generate",
+            "fal-ai/ltx-2.3-quality/text-to-audio",
+            "--model",
+            str(missing),
+            "--prompt",
+            "a",
+            "--out",
+            str(tmp_path / "a.wav"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "no such folder" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_folder_without_a_model_is_one_clear_line(tmp_path):
+    result = cli.invoke(
+        app,
+        [
+            "generate",
+            "fal-ai/ltx-2.3-quality/text-to-audio",
+            "--model",
+            str(tmp_path),
+            "--prompt",
+            "a",
+            "--out",
+            str(tmp_path / "a.wav"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "cannot load the model" in result.output and "Traceback" not in result.output
+
+
+def test_out_must_match_what_the_endpoint_writes(tiny_model_dir, tmp_path):
+    for endpoint, out, expected in (
+        ("fal-ai/ltx-2.3-quality/text-to-audio", "a.mp4", "*.wav"),
+        ("fal-ai/ltx-2.3-22b/text-to-video/lora", "v.wav", "*.mp4"),
+    ):
+        result = cli.invoke(
+            app,
+            [
+                "generate",
+                endpoint,
+                "--model",
+                str(tiny_model_dir),
+                "--prompt",
+                "a",
+                "--out",
+                str(tmp_path / out),
+            ],
+        )
+        assert result.exit_code == 2 and expected in result.output
+        assert not (tmp_path / out).exists()
+
+
+def test_text_to_audio_logs_seconds_not_a_video_size(tiny_model_dir, tmp_path):
+    out = tmp_path / "bell.wav"
+    result = cli.invoke(
+        app,
+        [
+            "generate",
+            "fal-ai/ltx-2.3-quality/text-to-audio",
+            "--model",
+            str(tiny_model_dir),
+            "--prompt",
+            "a bell",
+            "--set",
+            "num_frames=25",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "s of audio" in result.output and "frames at" not in result.output
+    assert out.read_bytes()[:4] == b"RIFF"

@@ -15,7 +15,7 @@ from rich.console import Console
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="LTX-2.3 behind the fal.ai model API.")
 models_app = typer.Typer(no_args_is_help=True, help="Write the tiny test model or download the real weights.")
 app.add_typer(models_app, name="models")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class Variant(StrEnum):
@@ -125,12 +125,22 @@ def generate(
     if "loras" in endpoint.input_model.model_fields and "loras" not in payload:
         payload["loras"] = []
     try:
-        endpoint.input_model.model_validate(payload)
+        validated = endpoint.input_model.model_validate(payload)
     except ValidationError as exc:
         _print_errors(
             [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         )
         raise typer.Exit(2) from None
+    expected = _output_extension(endpoint.output_field, validated)
+    if out.suffix.lower() != expected:
+        what = "WAV audio" if endpoint.output_field == "audio" else f"a {expected} video"
+        console.print(f"[red]error[/red] --out {out}: {endpoint_id} writes {what}; name the file *{expected}")
+        raise typer.Exit(2)
+    if not model.is_dir():
+        console.print(
+            f"[red]error[/red] --model {model}: no such folder (see docs/models.md, or run scripts/quickstart)"
+        )
+        raise typer.Exit(2)
     output = _run(endpoint_id, payload, model, out, device)
     print(json.dumps(output, indent=2))
 
@@ -146,7 +156,11 @@ def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, devi
     # The safety and expansion settings (LTXSERVE_SAFETY_*, LTXSERVE_EXPANSION_*) apply here too.
     runner = EngineRunner.from_settings(load_settings(), model, device, standalone=True)
     with console.status("loading the model"):
-        runner.load()
+        try:
+            runner.load()
+        except (OSError, ValueError) as exc:  # a wrong or incomplete model folder: one line, no traceback
+            console.print(f"[red]error[/red] cannot load the model from {model}: {exc}")
+            raise typer.Exit(2) from None
     columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         tasks: dict[str, Any] = {}
@@ -166,6 +180,15 @@ def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, devi
             body = exc.failure.body
             _print_errors(body["detail"] if isinstance(body.get("detail"), list) else [body])
             raise typer.Exit(2) from None
+
+
+def _output_extension(output_field: str, validated: Any) -> str:
+    """The file extension the endpoint writes: `.wav` for audio, else the container of `video_output_type`."""
+    if output_field == "audio":
+        return ".wav"
+    from ltxserve.media.presets import CONTAINERS
+
+    return CONTAINERS[getattr(validated, "video_output_type", "X264 (.mp4)")].extension
 
 
 def _build_input(

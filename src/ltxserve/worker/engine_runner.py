@@ -108,9 +108,7 @@ class EngineRunner:
         with tempfile.TemporaryDirectory(prefix="ltxserve-job-") as scratch:
             request = self.plan(endpoint, validated, ctx, Path(scratch))
             self.screen(checked, lambda: self.safety.check_images(input_images(request)))
-            ctx.log(
-                f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps"
-            )
+            ctx.log(describe(request))
             result = self.generate(request, ctx)
             for warning in result.warnings:
                 ctx.log(warning, "WARN")
@@ -236,6 +234,13 @@ def resolve_media(
     except media_errors.MediaError as exc:
         raise JobError(_failure(exc.to_detail())) from exc
     return media
+
+
+def describe(request: EngineRequest) -> str:
+    """The job's first log line: what will be generated (text-to-audio has no video size to report)."""
+    if request.mode == "text_to_audio":
+        return f"Generating {request.num_frames / request.fps:.2f} s of audio"
+    return f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps"
 
 
 def _failure(detail: dict[str, Any]) -> JobFailure:
