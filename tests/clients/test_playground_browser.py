@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -121,6 +122,8 @@ def test_a_run_shows_queue_progress_logs_and_the_result(page: Page, server: Live
     expect(page.locator("#result-meta tr[data-key='prompt used'] td")).to_have_text("a cowboy")
     assert recent(server)[0]["request_id"] == shown["request_id"]
     result = httpx.get(recent(server)[0]["response_url"], headers={"Authorization": f"Key {KEY}"}).json()
+    # Output URLs are capabilities: the page plays and links the file's own URL (streamed, not copied).
+    assert page.locator("#download").get_attribute("href") == result["video"]["url"]
     page.get_by_text("Output JSON").click()
     assert json.loads(page.locator("#output-json").inner_text()) == result
 
@@ -314,3 +317,24 @@ def test_an_input_the_worker_cannot_fetch_is_reported_beside_its_field(
     expect(field(page, "image_url").locator(".error")).to_contain_text("Failed to download the file")
     expect(field(page, "audio_url").locator(".error")).to_be_empty()
     page.context.close()
+
+
+def test_key_only_files_are_fetched_with_the_key(browser: Browser, tmp_path: Path) -> None:
+    """With LTXSERVE_PRIVATE_FILES a media element could not load the file: the page fetches it with the key."""
+    private = start_server(tmp_path / "data", LTXSERVE_PRIVATE_FILES="true")
+    try:
+        page = open_playground(browser, private.base_url, T2V, KEY)
+        set_value(page, "prompt", "for my eyes only")
+        assert run_and_wait(page)["state"] == "ok"
+        link = page.locator("#download")
+        expect(link).to_have_attribute("href", re.compile(r"^blob:"))
+        size = page.evaluate(
+            "async (href) => (await (await fetch(href)).blob()).size", link.get_attribute("href")
+        )
+        url = recent(private)[0]["response_url"]
+        output = httpx.get(url, headers={"Authorization": f"Key {KEY}"}).json()
+        assert size == output["video"]["file_size"] > 0
+        assert httpx.get(output["video"]["url"]).status_code == 404  # without the key
+        page.context.close()
+    finally:
+        stop_server(private)

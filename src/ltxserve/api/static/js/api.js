@@ -111,11 +111,14 @@ function safeJson(text) {
 }
 
 /**
- * A playable URL for an output file: data URIs as they are; stored files are fetched with the key (they are
- * private to it) and handed to the media element as a blob URL.
+ * A playable URL for an output file. Data URIs and capability URLs (the default) play as they are, so the
+ * browser streams them with range requests; key-only files (`LTXSERVE_PRIVATE_FILES`) are fetched with
+ * the key, since a media element cannot send a header, and played from a blob: URL.
  */
 export async function mediaUrl(file) {
   if (file.url.startsWith("data:")) return file.url;
+  const open = await fetch(file.url, { method: "HEAD" }).then((r) => r.ok, () => false);
+  if (open) return file.url;
   const response = await fetch(file.url, { headers: authHeaders() });
   if (!response.ok) throw new ApiError(response.status, safeJson(await response.text()));
   return URL.createObjectURL(await response.blob());

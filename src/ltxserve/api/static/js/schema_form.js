@@ -248,4 +248,3 @@ export function buildForm({ schema, components, fileFields, sizePresets, upload,
   };
 }
 
-export { shell };
