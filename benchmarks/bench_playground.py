@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -90,7 +91,9 @@ def main() -> None:
         proc, base = _start_api(Path(tmp))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+                browser = playwright.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium"
+                )
                 print(
                     f"{'page':46} {'cache':5} {'form ready ms':>13} {'DOM ms':>7} {'transfer KB':>11} {'body KB':>8} {'requests':>8}"
                 )

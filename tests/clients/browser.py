@@ -10,7 +10,6 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-CHROMIUM = "/usr/bin/chromium"
 # Small sizes, few frames and steps, no prompt expansion: the tiny model runs these in seconds.
 TINY_SETTINGS: dict[str, Any] = {
     "num_frames": "9",
@@ -27,11 +26,10 @@ UPLOADED = re.compile(r"^https?://.+/files/.+")
 
 def launch(playwright: Playwright) -> Browser:
     """Chromium from the system's packages (no browser download); missing it is a failure, not a skip."""
-    assert Path(CHROMIUM).exists() or shutil.which("chromium"), (
-        "chromium is not installed (apt-get install chromium)"
-    )
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "chromium is not installed (apt-get install chromium)"
     return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"]
+        executable_path=executable, args=["--autoplay-policy=no-user-gesture-required"]
     )
 
 

@@ -338,3 +338,15 @@ def test_key_only_files_are_fetched_with_the_key(browser: Browser, tmp_path: Pat
         page.context.close()
     finally:
         stop_server(private)
+
+
+def test_a_refused_upload_is_reported_beside_its_field(
+    browser: Browser, server: LiveServer, media_inputs: dict[str, Path]
+) -> None:
+    page = open_playground(browser, server.base_url, A2V, "not-a-key-of-this-server")
+    page.get_by_label("Upload a file for audio_url").set_input_files(str(media_inputs["audio"]))
+    expect(field(page, "audio_url").locator(".error")).to_contain_text(
+        "Upload failed: The server refused the API key"
+    )
+    expect(page.get_by_label("audio_url", exact=True)).to_have_value("")
+    page.context.close()

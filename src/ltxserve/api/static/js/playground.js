@@ -64,13 +64,9 @@ async function main() {
 // -- running -----------------------------------------------------------------------------------------------
 
 async function run() {
+  await form.pending(); // uploads still in flight
   form.clearErrors();
   $("form-error").textContent = "";
-  try {
-    await form.pending(); // uploads still in flight
-  } catch {
-    return; // the file field shows why
-  }
   const input = form.read();
   view.reset();
   view.setStatus("queued", "Submitting", "Sending the request…");
@@ -107,6 +103,7 @@ async function follow(job, initial = null) {
       // The stream ended early (a proxy, a dropped connection): poll until the job completes.
       while (last?.status !== "COMPLETED") {
         await new Promise((r) => setTimeout(r, 1000));
+        if (abort.signal.aborted) return;
         last = await api.status(job);
         view.logsBox.replaceChildren();
         view.lines = 0;
@@ -160,7 +157,7 @@ async function cancelCurrent() {
   $("cancel").disabled = true;
   try {
     await api.cancel(current.job);
-    view.setStatus("cancelled", "Cancelling", "Stopping at the next step…");
+    view.markCancelling();
   } catch (err) {
     view.setStatus("error", "Cancel failed", err.message);
   }

@@ -16,6 +16,7 @@ export class RunView {
   }
 
   reset() {
+    this.cancelling = false;
     this.stages = new Map();
     this.stagesBox.replaceChildren();
     this.logsBox.replaceChildren();
@@ -51,11 +52,18 @@ export class RunView {
     if (event.status === "IN_QUEUE") {
       const position = event.queue_position ?? 0;
       this.setStatus("queued", "In queue", position === 0 ? "Next to start" : `Position ${position} in the queue`);
-    } else if (event.status === "IN_PROGRESS") {
-      this.setStatus("running", "Running", this.currentStage ? `${this.currentStage}…` : "Started");
     }
     for (const line of event.logs ?? []) this.addLog(line);
-    if (event.status === "IN_PROGRESS" && this.currentStage) this.setStatus("running", "Running", `${this.currentStage}…`);
+    if (event.status === "IN_PROGRESS") {
+      if (this.cancelling) this.setStatus("running", "Cancelling", "Stopping at the next step…");
+      else this.setStatus("running", "Running", this.currentStage ? `${this.currentStage}…` : "Started");
+    }
+  }
+
+  /** Cancel was accepted: say so until the job ends. */
+  markCancelling() {
+    this.cancelling = true;
+    this.setStatus("running", "Cancelling", "Stopping at the next step…");
   }
 
   addLog(line) {

@@ -192,9 +192,9 @@ export function fileWidget(spec, upload) {
       preview.replaceChildren(...previewOf(file), `${file.name} · ${bytes(file.size)} · uploaded`);
       input.dispatchEvent(new Event("input", { bubbles: true }));
     } catch (err) {
+      // Shown beside the field; a later Run sends what the box holds (the API then says what is missing).
       preview.replaceChildren();
       f.show(`Upload failed: ${err.message}`);
-      throw err;
     } finally {
       picker.value = "";
     }
