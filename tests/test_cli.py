@@ -34,7 +34,8 @@ def test_generate_writes_the_video_and_prints_the_output_json(tiny_model_dir, tm
     )
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout[result.stdout.index("{") :])
-    assert output["seed"] == 5 and output["video"]["num_frames"] == 9
+    assert output["seed"] == 5
+    assert output["video"]["num_frames"] == 9
     assert out.stat().st_size == output["video"]["file_size"]
 
 
@@ -73,7 +74,8 @@ def test_generate_rejects_an_unknown_endpoint(tiny_model_dir, tmp_path):
             str(tmp_path / "x.mp4"),
         ],
     )
-    assert result.exit_code == 2 and "unknown endpoint" in result.output
+    assert result.exit_code == 2
+    assert "unknown endpoint" in result.output
 
 
 def test_make_tiny_writes_a_loadable_model(tmp_path):

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_harness import Harness, make_settings
 from fastapi.testclient import TestClient
 
 from ltxserve.api.main import create_app
+
+from .api_harness import Harness, make_settings
 
 
 @pytest.fixture

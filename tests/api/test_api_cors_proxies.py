@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_harness import T2A, Harness
+
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 ORIGIN = "https://app.example.com"
@@ -26,7 +27,8 @@ def test_preflight_and_responses_carry_cors_headers(make_harness: Any) -> None:
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in preflight.headers["access-control-allow-methods"]
     allowed = preflight.headers["access-control-allow-headers"].lower()
-    assert "authorization" in allowed and "x-fal-queue-priority" in allowed
+    assert "authorization" in allowed
+    assert "x-fal-queue-priority" in allowed
     submitted = h.client.post(
         f"/queue/{T2A}", json={"prompt": "a"}, headers={"Origin": ORIGIN, "Authorization": f"Key {KEY}"}
     )
@@ -40,7 +42,8 @@ def test_preflight_and_responses_carry_cors_headers(make_harness: Any) -> None:
             "Access-Control-Request-Headers": "x-fal-target-url",
         },
     )
-    assert proxy.status_code == 200 and proxy.headers["access-control-allow-origin"] == ORIGIN
+    assert proxy.status_code == 200
+    assert proxy.headers["access-control-allow-origin"] == ORIGIN
 
 
 def test_other_origins_and_the_default_get_no_cors(make_harness: Any) -> None:
@@ -64,5 +67,6 @@ def test_trusted_proxy_forwarded_scheme_and_host_shape_returned_urls(make_harnes
 
 def test_method_not_allowed_carries_allow(harness: Harness) -> None:
     response = harness.client.delete("/health")
-    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
     assert response.json()["error_type"] == "method_not_allowed"

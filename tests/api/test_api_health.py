@@ -9,11 +9,12 @@ import time
 from typing import Any
 
 import pytest
-from api_harness import T2A, Harness
 from fastapi.testclient import TestClient
 
 from ltxserve.worker.loop import WorkerLoadError
 from ltxserve.worker.process import build_worker
+
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 KEY = "health-key-0123456789"
@@ -24,9 +25,11 @@ def test_without_a_key_health_is_liveness_only(make_harness: Any) -> None:
     h: Harness = make_harness(api_keys=[KEY])
     h.client.post(f"/run/{T2A}", json={"prompt": "a"}, headers=AUTH)
     anonymous = h.client.get("/health")
-    assert anonymous.status_code == 200 and anonymous.json() == {"status": "ok", "ready": True}
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "ok", "ready": True}
     detailed = h.client.get("/health", headers=AUTH).json()
-    assert detailed["workers"][0]["pid"] and "queue_length" in detailed
+    assert detailed["workers"][0]["pid"]
+    assert "queue_length" in detailed
 
 
 def test_a_worker_that_cannot_load_says_why(make_harness: Any) -> None:
@@ -43,7 +46,9 @@ def test_a_worker_that_cannot_load_says_why(make_harness: Any) -> None:
     assert health["ready"] is False
     assert "broken-worker cannot load: FileNotFoundError: models/ltx-2.3" in health["reason"]
     [row] = health["workers"]
-    assert row["state"] == "failed" and not row["alive"] and "no LTX-2.3 checkpoint" in row["error"]
+    assert row["state"] == "failed"
+    assert not row["alive"]
+    assert "no LTX-2.3 checkpoint" in row["error"]
 
 
 def test_a_dead_worker_stops_showing_busy_within_a_few_heartbeats(make_harness: Any) -> None:
@@ -53,7 +58,9 @@ def test_a_dead_worker_stops_showing_busy_within_a_few_heartbeats(make_harness: 
     assert h.client.get("/health").json()["workers"][0]["state"] == "busy"
     time.sleep(3 * 0.05 + 2.0 + 0.2)
     [row] = h.client.get("/health").json()["workers"]
-    assert row["state"] == "unresponsive" and row["current_job"] is None and not row["alive"]
+    assert row["state"] == "unresponsive"
+    assert row["current_job"] is None
+    assert not row["alive"]
 
 
 def test_a_busy_worker_keeps_beating_during_a_long_job(make_harness: Any) -> None:
@@ -61,7 +68,9 @@ def test_a_busy_worker_keeps_beating_during_a_long_job(make_harness: Any) -> Non
     submitted = h.client.post(f"/queue/{T2A}", json={"prompt": "a", "num_inference_steps": 10}).json()
     time.sleep(2.6)  # longer than the staleness window: only the job's heartbeats keep it alive
     [row] = h.client.get("/health").json()["workers"]
-    assert row["state"] == "busy" and row["alive"] and row["current_job"] == submitted["request_id"]
+    assert row["state"] == "busy"
+    assert row["alive"]
+    assert row["current_job"] == submitted["request_id"]
 
 
 def test_read_only_data_dir_is_not_healthy(make_harness: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +82,8 @@ def test_read_only_data_dir_is_not_healthy(make_harness: Any, monkeypatch: pytes
 
     monkeypatch.setattr(storage_module.tempfile, "NamedTemporaryFile", read_only)
     response = h.client.get("/health")
-    assert response.status_code == 503 and response.json()["status"] == "unhealthy"
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"
     assert "Read-only file system" in response.json()["reason"]
 
 
@@ -97,7 +107,8 @@ def test_storage_trouble_at_submit_is_507_or_503(
     monkeypatch.setattr(store, "submit", broken)
     client = TestClient(h.client.app, raise_server_exceptions=False)
     response = client.post(f"/queue/{T2A}", json={"prompt": "a"})
-    assert response.status_code == status and response.json()["error_type"] == error_type
+    assert response.status_code == status
+    assert response.json()["error_type"] == error_type
 
 
 def test_worker_on_unwritable_storage_waits_instead_of_failing_jobs(
@@ -117,7 +128,8 @@ def test_worker_on_unwritable_storage_waits_instead_of_failing_jobs(
     status = h.client.get(h.path(submitted["status_url"])).json()
     assert status["status"] == "IN_QUEUE"  # not claimed, not failed
     [row] = h.client.get("/health").json()["workers"]
-    assert row["state"] == "waiting" and "disk full" in row["error"]
+    assert row["state"] == "waiting"
+    assert "disk full" in row["error"]
     broken["on"] = False
     final = h.wait(submitted)
     assert "error" not in final

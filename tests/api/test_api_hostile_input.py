@@ -6,8 +6,9 @@ import json
 import time
 
 import pytest
-from api_harness import INPUTS, T2A, Harness
-from test_api_webhooks import Receiver
+
+from .api_harness import INPUTS, T2A, Harness
+from .test_api_webhooks import Receiver
 
 pytestmark = pytest.mark.timeout(60)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
@@ -20,14 +21,16 @@ def post_raw(h: Harness, app_id: str, text: str, **kw: object) -> object:
 def detail(response: object) -> dict[str, object]:
     assert response.status_code == 422, response.text  # type: ignore[attr-defined]
     items = response.json()["detail"]  # type: ignore[attr-defined]
-    assert isinstance(items, list) and items
+    assert isinstance(items, list)
+    assert items
     return items[0]  # type: ignore[no-any-return]
 
 
 def test_body_over_the_cap_is_413_before_it_is_read(make_harness) -> None:  # type: ignore[no-untyped-def]
     h: Harness = make_harness(workers=0, max_request_bytes=10_000)
     big = h.client.post(f"/queue/{T2A}", json={"prompt": "x" * 20_000})
-    assert big.status_code == 413 and big.json()["error_type"] == "request_too_large"
+    assert big.status_code == 413
+    assert big.json()["error_type"] == "request_too_large"
     assert big.headers["x-fal-error-type"] == "request_too_large"
     assert h.client.post(f"/run/{T2A}", json={"prompt": "x" * 20_000}).status_code == 413
     assert h.client.post(f"/queue/{T2A}", json={"prompt": "fits"}).status_code == 200
@@ -36,7 +39,8 @@ def test_body_over_the_cap_is_413_before_it_is_read(make_harness) -> None:  # ty
 def test_prompt_and_negative_prompt_lengths_are_capped(make_harness) -> None:  # type: ignore[no-untyped-def]
     h: Harness = make_harness(workers=0)
     item = detail(h.client.post(f"/queue/{T2V}", json={"prompt": "x" * 20_001, "loras": []}))
-    assert item["loc"] == ["body", "prompt"] and item["type"] == "string_too_long"
+    assert item["loc"] == ["body", "prompt"]
+    assert item["type"] == "string_too_long"
     assert len(json.dumps(item)) < 1000  # the 422 does not echo the whole prompt back
     neg = {"prompt": "a", "negative_prompt": "y" * 20_001, "loras": []}
     assert detail(h.client.post(f"/queue/{T2V}", json=neg))["loc"] == ["body", "negative_prompt"]
@@ -61,7 +65,8 @@ def test_deep_nesting_is_422_at_any_depth(harness: Harness) -> None:
 @pytest.mark.parametrize("seed", [2**64, 10**30, -1, 2**63])
 def test_seeds_outside_the_documented_range_are_422(harness: Harness, seed: int) -> None:
     item = detail(post_raw(harness, T2A, f'{{"prompt": "a", "seed": {seed}}}'))
-    assert item["loc"] == ["body", "seed"] and item["type"] == "seed_out_of_range"
+    assert item["loc"] == ["body", "seed"]
+    assert item["type"] == "seed_out_of_range"
 
 
 def test_largest_seed_is_accepted_and_reported(harness: Harness) -> None:
@@ -72,7 +77,8 @@ def test_largest_seed_is_accepted_and_reported(harness: Harness) -> None:
 
 def test_lone_surrogates_are_422_naming_the_field(harness: Harness) -> None:
     item = detail(post_raw(harness, T2A, '{"prompt": "a \\ud800 b"}'))
-    assert item["loc"] == ["body", "prompt"] and item["type"] == "string_unicode"
+    assert item["loc"] == ["body", "prompt"]
+    assert item["type"] == "string_unicode"
     item = detail(post_raw(harness, T2A, '{"prompt": "a", "\\udfff": 1}'))
     assert item["loc"] == ["body"]
     paired = post_raw(harness, T2A, '{"prompt": "a \\ud83d\\ude00 b"}')  # a real emoji as a pair
@@ -118,7 +124,8 @@ def test_lifecycle_expires_media_only_not_the_job_record(make_harness) -> None: 
     storage.purge_expired()
     assert h.client.get(url).status_code == 404  # the media expired
     result = h.client.get(h.path(submitted["response_url"]))
-    assert result.status_code == 200 and result.json()["prompt"] == "a"  # the job record did not
+    assert result.status_code == 200
+    assert result.json()["prompt"] == "a"  # the job record did not
 
 
 @pytest.mark.parametrize(

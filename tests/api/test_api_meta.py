@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from api_harness import INPUTS, T2A, Harness
+
+from .api_harness import INPUTS, T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -14,8 +15,10 @@ pytestmark = pytest.mark.timeout(60)
 def test_health_reports_workers(harness: Harness) -> None:
     harness.client.post(f"/run/{T2A}", json={"prompt": "a"})
     health = harness.client.get("/health").json()
-    assert health["status"] == "ok" and health["ready"] is True
-    assert health["workers"][0]["state"] in ("ready", "busy") and health["workers"][0]["alive"]
+    assert health["status"] == "ok"
+    assert health["ready"] is True
+    assert health["workers"][0]["state"] in ("ready", "busy")
+    assert health["workers"][0]["alive"]
 
 
 def test_metrics_expose_jobs_queue_steps_and_latency(harness: Harness) -> None:
@@ -29,7 +32,9 @@ def test_metrics_expose_jobs_queue_steps_and_latency(harness: Harness) -> None:
 
 def test_jwks_has_the_ed25519_key(harness: Harness) -> None:
     [key] = harness.client.get("/.well-known/jwks.json").json()["keys"]
-    assert key["kty"] == "OKP" and key["crv"] == "Ed25519" and len(key["x"]) == 43
+    assert key["kty"] == "OKP"
+    assert key["crv"] == "Ed25519"
+    assert len(key["x"]) == 43
 
 
 @pytest.mark.parametrize("app_id", sorted(INPUTS))
@@ -45,11 +50,13 @@ def test_openapi_per_endpoint_uses_the_validating_models(harness: Harness, app_i
 def test_proxy_route_forwards_to_our_routes(harness: Harness) -> None:
     headers = {"x-fal-target-url": f"https://queue.fal.run/{T2A}"}
     submitted = harness.client.post("/api/fal/proxy", json={"prompt": "a"}, headers=headers)
-    assert submitted.status_code == 200 and submitted.json()["status"] == "IN_QUEUE"
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "IN_QUEUE"
     status = harness.client.get(
         "/api/fal/proxy", headers={"x-fal-target-url": submitted.json()["status_url"]}
     )
-    assert status.status_code in (200, 202) and status.json()["request_id"] == submitted.json()["request_id"]
+    assert status.status_code in (200, 202)
+    assert status.json()["request_id"] == submitted.json()["request_id"]
     refused = harness.client.get("/api/fal/proxy", headers={"x-fal-target-url": "https://example.com/x"})
     assert refused.status_code == 412
 

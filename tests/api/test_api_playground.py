@@ -8,10 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from api_harness import AUDIO_URI, INPUTS, T2A, Harness
 
 from ltxserve.api.routes.playground import STATIC_DIR
 from ltxserve.endpoints.sizes import PRESET_SIZES
+
+from .api_harness import AUDIO_URI, INPUTS, T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 KEY_A, KEY_B = "playground-key-a-0123456789", "playground-key-b-0123456789"
@@ -30,12 +31,15 @@ def key(k: str) -> dict[str, str]:
 
 def test_landing_and_every_playground_page_are_served(harness: Harness) -> None:
     landing = harness.client.get("/")
-    assert landing.status_code == 200 and landing.headers["content-type"].startswith("text/html")
+    assert landing.status_code == 200
+    assert landing.headers["content-type"].startswith("text/html")
     for endpoint_id in INPUTS:
         page = harness.client.get(f"/playground/{endpoint_id}")
-        assert page.status_code == 200 and "/static/js/playground.js" in page.text
+        assert page.status_code == 200
+        assert "/static/js/playground.js" in page.text
     missing = harness.client.get("/playground/fal-ai/flux/dev")
-    assert missing.status_code == 404 and "fal-ai/flux/dev" in missing.text
+    assert missing.status_code == 404
+    assert "fal-ai/flux/dev" in missing.text
 
 
 def test_every_asset_the_pages_load_is_served(harness: Harness) -> None:
@@ -70,7 +74,8 @@ def test_catalogue_lists_the_registry(harness: Harness) -> None:
     catalogue = harness.client.get("/api/endpoints").json()
     by_id = {e["endpoint_id"]: e for e in catalogue["endpoints"]}
     assert set(by_id) == set(INPUTS)
-    assert by_id[A2V]["output"] == "video" and "audio_url" in by_id[A2V]["file_fields"]
+    assert by_id[A2V]["output"] == "video"
+    assert "audio_url" in by_id[A2V]["file_fields"]
     assert by_id[T2A]["output"] == "audio"
     assert by_id[A2V]["playground_url"] == f"/playground/{A2V}"
     assert catalogue["size_presets"]["landscape_16_9"] == list(PRESET_SIZES["landscape_16_9"])
@@ -88,8 +93,10 @@ def test_history_lists_only_the_callers_requests_newest_first(secured: Harness) 
 
     mine = c.get("/api/requests", headers=key(KEY_A)).json()["requests"]
     assert [r["request_id"] for r in mine] == [second["request_id"], first["request_id"]]
-    assert mine[1]["input"] == {"prompt": "first"} and mine[1]["outcome"] == "ok"
-    assert mine[1]["response_url"] == first["response_url"] and mine[1]["status"] == "COMPLETED"
+    assert mine[1]["input"] == {"prompt": "first"}
+    assert mine[1]["outcome"] == "ok"
+    assert mine[1]["response_url"] == first["response_url"]
+    assert mine[1]["status"] == "COMPLETED"
     only_t2a = c.get("/api/requests", params={"endpoint_id": T2A}, headers=key(KEY_A)).json()["requests"]
     assert [r["request_id"] for r in only_t2a] == [first["request_id"]]
     assert len(c.get("/api/requests", params={"limit": 1}, headers=key(KEY_A)).json()["requests"]) == 1
@@ -100,7 +107,8 @@ def test_history_lists_only_the_callers_requests_newest_first(secured: Harness) 
 def test_history_needs_a_key_and_a_sane_limit(secured: Harness) -> None:
     assert secured.client.get("/api/requests").status_code == 401
     bad = secured.client.get("/api/requests", params={"limit": 0}, headers=key(KEY_A))
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "limit"]
 
 
 def test_history_elides_large_inline_files_and_reports_failures(harness: Harness) -> None:
@@ -111,4 +119,5 @@ def test_history_elides_large_inline_files_and_reports_failures(harness: Harness
     [item] = harness.client.get("/api/requests").json()["requests"]
     assert item["input"]["audio_url"].startswith("data:audio/wav;base64,…")
     assert len(item["input"]["audio_url"]) < 100
-    assert item["outcome"] in ("cancelled", "error") and item["error_type"]
+    assert item["outcome"] in ("cancelled", "error")
+    assert item["error_type"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from api_harness import INPUTS, T2A, Harness
+
+from .api_harness import INPUTS, T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -19,7 +20,8 @@ def test_run_answers_with_the_output(harness: Harness, app_id: str) -> None:
 
 def test_run_returns_validation_errors_directly(harness: Harness) -> None:
     response = harness.client.post(f"/run/{T2A}", json={"prompt": 1})
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "prompt"]
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "prompt"]
 
 
 def test_sync_mode_returns_data_uri_and_stores_nothing(harness: Harness) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from api_harness import Harness
+
+from .api_harness import Harness
 
 pytestmark = pytest.mark.timeout(60)
 A2V = "fal-ai/ltx-2.3-22b/audio-to-video"
@@ -29,7 +30,8 @@ def test_python_cdn_flow(secured: Harness) -> None:
     token = secured.client.post(
         "/rest/storage/auth/token?storage_type=fal-cdn-v3", json={}, headers=KEY
     ).json()
-    assert token["token_type"] == "Bearer" and datetime.fromisoformat(token["expires_at"]).tzinfo is not None
+    assert token["token_type"] == "Bearer"
+    assert datetime.fromisoformat(token["expires_at"]).tzinfo is not None
     auth = {"Authorization": f"{token['token_type']} {token['token']}"}
     up = secured.client.post(
         secured.path(token["base_url"]) + "/files/upload",
@@ -39,7 +41,8 @@ def test_python_cdn_flow(secured: Harness) -> None:
     url = up.json()["access_url"]
     assert url.endswith("/voice.wav")
     served = secured.client.get(secured.path(url), headers=KEY)
-    assert served.content == b"RIFF-audio" and served.headers["content-type"] == "audio/wav"
+    assert served.content == b"RIFF-audio"
+    assert served.headers["content-type"] == "audio/wav"
     used = _use_as_audio(secured, url, KEY)
     assert used["result"].status_code == 200
     assert any("Read audio_url (10 bytes, audio/wav)" in line["message"] for line in used["status"]["logs"])
@@ -93,7 +96,8 @@ def test_js_initiate_flow_and_multipart(secured: Harness) -> None:
     ).json()
     base, _, query = secured.path(multi["upload_url"]).partition("?")
     parts = [secured.client.put(f"{base}/{n}?{query}", content=c).json() for n, c in ((1, b"12"), (2, b"34"))]
-    assert parts[0]["partNumber"] == 1 and parts[0]["etag"]
+    assert parts[0]["partNumber"] == 1
+    assert parts[0]["etag"]
     assert secured.client.post(f"{base}/complete?{query}", json={"parts": parts}).status_code == 200
     assert secured.client.get(secured.path(multi["file_url"]), headers=KEY).content == b"1234"
 

@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from api_harness import T2A, Harness
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -88,7 +89,8 @@ def test_signed_delivery_after_two_failures(make_harness, receiver: Receiver) ->
     receiver.wait(3)
     headers, body = receiver.received[-1]
     payload = json.loads(body)
-    assert payload["request_id"] == submitted["request_id"] and payload["status"] == "OK"
+    assert payload["request_id"] == submitted["request_id"]
+    assert payload["status"] == "OK"
     assert payload["payload"]["audio"]["url"].startswith("http://testserver/files/")
     assert verify(h.client.get("/.well-known/jwks.json").json(), headers, body)
     assert not verify(h.client.get("/.well-known/jwks.json").json(), headers, body + b" ")
@@ -102,7 +104,8 @@ def test_failed_job_webhook_carries_the_error(make_harness) -> None:  # type: ig
     h.client.post(f"/queue/{T2A}", params={"fal_webhook": r.url}, json={"prompt": "fake:crash"})
     r.wait(1)
     payload = json.loads(r.received[0][1])
-    assert payload["status"] == "ERROR" and payload["error"] == "Invalid status code: 500"
+    assert payload["status"] == "ERROR"
+    assert payload["error"] == "Invalid status code: 500"
     assert payload["payload"]["detail"][0]["type"] == "internal_server_error"
     r.server.shutdown()
 

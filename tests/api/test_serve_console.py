@@ -64,7 +64,8 @@ def test_wrong_model_exits_non_zero_with_the_reason(tmp_path: Path) -> None:
         proc.kill()
     console = log.read_text(errors="replace")
     assert f"listening on http://127.0.0.1:{port}" in console
-    assert "could not start (2 of 2)" in console and "no-such-model" in console
+    assert "could not start (2 of 2)" in console
+    assert "no-such-model" in console
     assert "ltxserve serve stops: no worker could load after 2 tries" in console
     assert "Traceback" not in console  # a missing folder is one clear line, not a stack
 

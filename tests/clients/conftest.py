@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import launch
-from live_server import LiveServer, start_server, stop_server
 from playwright.sync_api import Browser, sync_playwright
+
+from .browser import launch
+from .live_server import LiveServer, start_server, stop_server
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import fal_client
 import fal_client.client as fc
 import httpx
 import pytest
-from live_server import KEY, LiveServer
+
+from .live_server import KEY, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -33,7 +34,8 @@ def test_text_to_audio_through_the_queue(client: fal_client.SyncClient) -> None:
     )
     audio = output["audio"]
     data = httpx.get(audio["url"], headers={"Authorization": f"Key {KEY}"}).content
-    assert len(data) == audio["file_size"] > 0 and output["seed"] == 1
+    assert len(data) == audio["file_size"] > 0
+    assert output["seed"] == 1
     logs = [line["message"] for u in updates for line in (getattr(u, "logs", None) or [])]
     assert any("step" in message for message in logs)
 
@@ -52,7 +54,8 @@ def test_text_to_video_sync_mode(client: fal_client.SyncClient) -> None:
         },
     )
     video = output["video"]
-    assert video["url"].startswith("data:video/mp4;base64,") and video["width"] == 64
+    assert video["url"].startswith("data:video/mp4;base64,")
+    assert video["width"] == 64
 
 
 SMALL_VIDEO = {"num_frames": 9, "num_inference_steps": 8, "enable_prompt_expansion": False, "seed": 4}
@@ -118,5 +121,6 @@ def test_22b_audio_to_video_with_data_uri_inputs(client: fal_client.SyncClient, 
         },
     )
     output = handle.get()
-    assert output["video"]["num_frames"] == 9 and output["seed"] == 4
+    assert output["video"]["num_frames"] == 9
+    assert output["seed"] == 4
     assert isinstance(handle.status(with_logs=True), fal_client.Completed)

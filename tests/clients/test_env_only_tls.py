@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_server import KEY, LiveServer, start_server, stop_server
+
+from .live_server import KEY, LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -95,7 +96,8 @@ def test_run_submit_status_result_and_cancel(tls_server: LiveServer, tmp_path: P
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["run_url"].startswith(f"{tls_server.base_url}/files/")
     assert summary["result_url"].startswith(f"{tls_server.base_url}/files/")
-    assert summary["status"] in ("Queued", "InProgress", "Completed") and summary["cancelled"] == "Completed"
+    assert summary["status"] in ("Queued", "InProgress", "Completed")
+    assert summary["cancelled"] == "Completed"
 
 
 def test_without_the_certificate_the_client_refuses_the_server(
@@ -104,7 +106,8 @@ def test_without_the_certificate_the_client_refuses_the_server(
     env = env_only(tls_server, tmp_path)
     del env["SSL_CERT_FILE"]
     done = run_python(SEED_EXAMPLE, env)
-    assert done.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in done.stderr
+    assert done.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in done.stderr
 
 
 def test_plain_http_to_the_tls_port_fails_and_https_answers(tls_server: LiveServer) -> None:
@@ -134,6 +137,5 @@ def test_uploads_need_only_the_two_storage_constants(tls_server: LiveServer, tmp
     done = run_python(UPLOAD, env_only(tls_server, tmp_path))
     assert done.returncode == 0, done.stderr
     uploaded, video = done.stdout.split()
-    assert uploaded.startswith(f"{tls_server.base_url}/files/") and video.startswith(
-        f"{tls_server.base_url}/files/"
-    )
+    assert uploaded.startswith(f"{tls_server.base_url}/files/")
+    assert video.startswith(f"{tls_server.base_url}/files/")

@@ -8,7 +8,8 @@ import sqlite3
 import time
 
 import pytest
-from live_server import KEY, LiveServer
+
+from .live_server import KEY, LiveServer
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import (
+from playwright.sync_api import Browser, Page, expect
+
+from ltxserve.endpoints import ENDPOINTS
+
+from .browser import (
     code_text,
     dumps,
     field,
@@ -25,10 +29,7 @@ from browser import (
     upload,
     wait_done,
 )
-from live_server import KEY, OTHER_KEY, LiveServer, start_server, stop_server
-from playwright.sync_api import Browser, Page, expect
-
-from ltxserve.endpoints import ENDPOINTS
+from .live_server import KEY, OTHER_KEY, LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(300)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
@@ -176,7 +177,8 @@ def test_cancel_stops_a_running_request(page: Page, server: LiveServer) -> None:
     expect(page.locator("#run-status")).to_contain_text("cancelled")
     request_id = page.locator("#request-id").inner_text()
     job = next(r for r in recent(server) if r["request_id"] == request_id)
-    assert job["outcome"] == "cancelled" and job["error_type"] == "client_cancelled"
+    assert job["outcome"] == "cancelled"
+    assert job["error_type"] == "client_cancelled"
     progress = page.locator("progress[data-stage=denoise]")
     assert float(progress.evaluate("p => p.value")) < 50  # stopped before the last step
     expect(page.get_by_role("button", name="Run")).to_be_enabled()
@@ -255,7 +257,8 @@ def test_copy_as_code_reproduces_the_request(
 
     from_code = recent(server)[0]
     assert from_code["request_id"] != from_page["request_id"]
-    assert from_code["endpoint_id"] == T2V and from_code["outcome"] == "ok"
+    assert from_code["endpoint_id"] == T2V
+    assert from_code["outcome"] == "ok"
     assert dumps(from_code["input"]) == dumps(from_page["input"])
     assert from_page["input"]["prompt"] == prompt
     assert from_page["input"]["loras"][0]["scale"] == 0.5
@@ -288,7 +291,8 @@ def test_history_lists_this_keys_requests_and_reopens_a_result(browser: Browser,
 
 def test_an_unknown_endpoint_has_no_playground(server: LiveServer) -> None:
     reply = httpx.get(f"{server.base_url}/playground/fal-ai/not-served")
-    assert reply.status_code == 404 and "not an endpoint of this server" in reply.text
+    assert reply.status_code == 404
+    assert "not an endpoint of this server" in reply.text
 
 
 def test_a_queued_request_shows_its_position_then_runs(page: Page, server: LiveServer) -> None:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import field, fill_tiny, media_duration, open_playground, run_and_wait, upload
-from live_server import KEY, LiveServer
 from playwright.sync_api import Browser
 
 from ltxserve.endpoints import ENDPOINTS
+
+from .browser import field, fill_tiny, media_duration, open_playground, run_and_wait, upload
+from .live_server import KEY, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 # Which local file each file field gets (LoRA paths stay empty: the tiny model's runs need none).

@@ -8,7 +8,8 @@ from pathlib import Path
 import fal_client
 import fal_client.client as fc
 import pytest
-from live_server import INPUTS, KEY, OTHER_KEY, WAV_URI, LiveServer
+
+from .live_server import INPUTS, KEY, OTHER_KEY, WAV_URI, LiveServer
 
 pytestmark = pytest.mark.timeout(120)
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
@@ -62,7 +63,8 @@ def test_submit_status_result_and_run(client: fal_client.SyncClient, app_id: str
     output = handle.get()
     assert client.result(app_id, handle.request_id) == output
     completed = client.status(app_id, handle.request_id, with_logs=True)
-    assert isinstance(completed, fal_client.Completed) and completed.metrics["inference_time"] > 0
+    assert isinstance(completed, fal_client.Completed)
+    assert completed.metrics["inference_time"] > 0
     assert _field(app_id) in client.run(app_id, arguments=INPUTS[app_id])
 
 
@@ -76,7 +78,8 @@ def test_cancel_surfaces_as_an_error_on_result(client: fal_client.SyncClient) ->
     handle.cancel()
     with pytest.raises(fal_client.client.FalClientHTTPError) as info:
         handle.get()
-    assert info.value.status_code == 499 and info.value.error_type == "client_cancelled"
+    assert info.value.status_code == 499
+    assert info.value.error_type == "client_cancelled"
 
 
 def test_upload_file_then_use_it_as_audio_url(client: fal_client.SyncClient, tmp_path: Path) -> None:

@@ -84,11 +84,12 @@ def test_quality_audio_to_video_with_image():
     # auto: the image's 2:3 aspect ratio at the landscape fallback's pixel count, on the 64 grid.
     assert (request.width, request.height) == (768, 1152)
     assert request.num_frames == 73  # 3 s x 24 fps = 72 -> 8k+1
-    assert (
-        request.image is not None and request.image.pixels is media.images["image_url"]
-    )  # fitted later, by the worker
+    assert request.image is not None
+    assert request.image.pixels is media.images["image_url"]
     assert request.image.strength == 0.6
-    assert request.audio is not None and request.audio.strength == 1.0 and request.audio.sample_rate == 16000
+    assert request.audio is not None
+    assert request.audio.strength == 1.0
+    assert request.audio.sample_rate == 16000
     assert request.video_guidance == request.audio_guidance == Guidance(cfg=2.0)
     assert (request.use_multiscale, request.distill_lora_scales, request.scheduler) == (
         True,
@@ -96,7 +97,8 @@ def test_quality_audio_to_video_with_image():
         "ltx2",
     )
     assert request.loras[0].path == "/cache/l.safetensors"
-    assert request.enable_prompt_expansion is True and request.generate_audio is True
+    assert request.enable_prompt_expansion is True
+    assert request.generate_audio is True
 
 
 def test_quality_audio_to_video_without_image_and_fixed_length():
@@ -154,15 +156,16 @@ def test_22b_audio_to_video_maps_every_control():
     assert (request.scheduler, request.acceleration) == ("linear_quadratic", "high")
     assert (request.camera_lora, request.camera_lora_scale) == ("dolly_in", 0.8)
     assert (request.use_multiscale, request.distill_lora_scales) == (False, (0.1, 0.9))
-    assert (
-        request.image is not None
-        and request.image.strength == 0.9
-        and request.image.pixels is media.images["image_url"]
-    )
-    assert request.end_image is not None and request.end_image.strength == 0.4
+    assert request.image is not None
+    assert request.image.strength == 0.9
+    assert request.image.pixels is media.images["image_url"]
+    assert request.end_image is not None
+    assert request.end_image.strength == 0.4
     assert request.end_image.pixels is media.images["end_image_url"]
-    assert request.audio is not None and request.audio.strength == 0.5
-    assert request.preprocess_audio is False and request.enable_prompt_expansion is False
+    assert request.audio is not None
+    assert request.audio.strength == 0.5
+    assert request.preprocess_audio is False
+    assert request.enable_prompt_expansion is False
     assert (request.seed, request.generate_audio) == (11, True)
 
 
@@ -180,7 +183,8 @@ def test_22b_audio_to_video_defaults_and_auto_size_from_image():
         0.0,
     )
     assert (request.use_multiscale, request.distill_lora_scales) == (True, (0.2, 0.5))
-    assert request.end_image is None and request.negative_prompt.startswith("news broadcast")
+    assert request.end_image is None
+    assert request.negative_prompt.startswith("news broadcast")
 
 
 def test_match_audio_length_caps_long_audio_at_the_range():
@@ -207,7 +211,9 @@ def test_22b_text_to_video_lora():
         1280,
         49,
     )
-    assert request.generate_audio is False and request.audio is None and request.image is None
+    assert request.generate_audio is False
+    assert request.audio is None
+    assert request.image is None
     assert request.loras == (
         LoraSpec(path="/cache/0.safetensors", scale=1.5, target="video", name="style.safetensors"),
         LoraSpec(path="/cache/1.safetensors", scale=1.0, target="both", name="lora1"),

@@ -121,8 +121,10 @@ def error_locs(endpoint_id: str, **fields: Any) -> list[tuple[Any, ...]]:
 
 def test_catalogue_serves_exactly_the_five_endpoints():
     assert set(ENDPOINTS) == {T2A, T2A_LORA, Q_A2V, A2V, T2V}
-    assert ENDPOINTS[T2A].output_model is AudioOutput and ENDPOINTS[T2A].output_field == "audio"
-    assert ENDPOINTS[T2V].output_model is VideoOutput and ENDPOINTS[T2V].output_field == "video"
+    assert ENDPOINTS[T2A].output_model is AudioOutput
+    assert ENDPOINTS[T2A].output_field == "audio"
+    assert ENDPOINTS[T2V].output_model is VideoOutput
+    assert ENDPOINTS[T2V].output_field == "video"
 
 
 def test_unknown_endpoint_is_a_clear_key_error():
@@ -257,15 +259,18 @@ def test_json_schema_shows_enums_ranges_and_descriptions():
     props = schema["properties"]
     assert schema["required"] == ["prompt", "audio_url"]
     assert props["scheduler"]["enum"] == ["ltx2", "linear_quadratic", "beta"]
-    assert props["camera_lora"]["enum"][-1] == "none" and len(props["camera_lora"]["enum"]) == 8
+    assert props["camera_lora"]["enum"][-1] == "none"
+    assert len(props["camera_lora"]["enum"]) == 8
     assert (props["num_frames"]["minimum"], props["num_frames"]["maximum"]) == (9, 481)
     assert (props["video_cfg_scale"]["minimum"], props["video_cfg_scale"]["maximum"]) == (1, 20)
     assert "auto" in props["video_size"]["anyOf"][1]["enum"]
     assert props["audio_strength"]["description"].startswith("Audio conditioning strength.")
     t2v = get_endpoint(T2V).input_model.model_json_schema()
-    assert t2v["properties"]["loras"]["maxItems"] == 3 and "loras" in t2v["required"]
+    assert t2v["properties"]["loras"]["maxItems"] == 3
+    assert "loras" in t2v["required"]
     lora = t2v["$defs"]["LoRAInput"]["properties"]
-    assert lora["transformer"]["enum"] == ["both", "video", "audio"] and lora["scale"]["maximum"] == 4
+    assert lora["transformer"]["enum"] == ["both", "video", "audio"]
+    assert lora["scale"]["maximum"] == 4
     quality = get_endpoint(Q_A2V).input_model.model_json_schema()["properties"]
     assert quality["resolution"]["default"] == "auto"
     assert (quality["num_inference_steps"]["minimum"], quality["num_inference_steps"]["maximum"]) == (8, 30)

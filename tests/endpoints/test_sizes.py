@@ -20,7 +20,8 @@ from ltxserve.endpoints import sizes
 def test_presets_are_the_same_with_and_without_two_stage(preset, expected, two_stage):
     width, height = sizes.resolve_size(preset, two_stage=two_stage)
     assert (width, height) == expected
-    assert width % 64 == 0 and height % 64 == 0
+    assert width % 64 == 0
+    assert height % 64 == 0
 
 
 @pytest.mark.parametrize(
@@ -49,7 +50,9 @@ def test_auto_fit_keeps_small_images_and_shrinks_large_ones():
     assert sizes.resolve_size("auto", two_stage=False, image_size=(768, 512)) == (768, 512)
     width, height = sizes.resolve_size("auto", two_stage=True, image_size=(4000, 3000))
     assert width * height <= 1.1 * sizes.FALLBACK_AREA
-    assert abs(width / height - 4 / 3) < 0.05 and width % 64 == 0 and height % 64 == 0
+    assert abs(width / height - 4 / 3) < 0.05
+    assert width % 64 == 0
+    assert height % 64 == 0
 
 
 def test_auto_aspect_scales_to_the_fallback_area():

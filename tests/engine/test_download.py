@@ -26,8 +26,10 @@ GEMMA_LISTING = [
 
 def test_gemma_selection_keeps_a_transformers_folder_only():
     chosen = select_gemma_files(GEMMA_LISTING)
-    assert "model-00001-of-00005.safetensors" in chosen and "model.safetensors.index.json" in chosen
-    assert "tokenizer.json" in chosen and "config.json" in chosen
+    assert "model-00001-of-00005.safetensors" in chosen
+    assert "model.safetensors.index.json" in chosen
+    assert "tokenizer.json" in chosen
+    assert "config.json" in chosen
     assert not {"README.md", ".gitattributes", "gguf/model-q4_0.gguf", "pytorch_model.bin"} & set(chosen)
 
 

@@ -36,7 +36,8 @@ def speech_like(seconds: float, rate: int = 22050, channels: int = 1) -> np.ndar
 
 def test_text_to_video_returns_frames_and_48k_stereo_audio(tiny_engine):
     result = tiny_engine.generate(t2v())
-    assert result.frames.shape == (9, 64, 64, 3) and result.frames.dtype == np.uint8
+    assert result.frames.shape == (9, 64, 64, 3)
+    assert result.frames.dtype == np.uint8
     assert result.sample_rate == 48_000
     assert result.waveform.dtype == np.float32
     assert result.waveform.shape == (2, round(9 / 24 * 48_000))
@@ -46,7 +47,8 @@ def test_text_to_video_returns_frames_and_48k_stereo_audio(tiny_engine):
 
 def test_same_seed_is_bit_identical_and_seeds_differ(tiny_engine):
     a, b = tiny_engine.generate(t2v()), tiny_engine.generate(t2v())
-    assert np.array_equal(a.frames, b.frames) and np.array_equal(a.waveform, b.waveform)
+    assert np.array_equal(a.frames, b.frames)
+    assert np.array_equal(a.waveform, b.waveform)
     c = tiny_engine.generate(t2v(seed=8))
     assert not np.array_equal(a.frames, c.frames)
 
@@ -99,7 +101,9 @@ def test_two_stage_output_has_the_requested_size(tiny_engine):
         on_progress=lambda stage, step, total: stages.append(stage),
     )
     assert result.frames.shape == (9, 64, 128, 3)
-    assert "denoise_stage1" in stages and "upsample" in stages and stages.count("refine") == 3
+    assert "denoise_stage1" in stages
+    assert "upsample" in stages
+    assert stages.count("refine") == 3
 
 
 def test_progress_reports_every_step(tiny_engine):

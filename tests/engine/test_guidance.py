@@ -41,10 +41,12 @@ def test_neutral_scales_return_cond_and_skip_passes():
 def test_pass_plan_includes_only_needed_passes():
     plan = plan_passes(Guidance(cfg=3.0, stg=1.0), Guidance(cfg=7.0))
     assert plan.passes == (Pass.COND, Pass.NEGATIVE, Pass.PERTURBED)
-    assert plan.video_stg and not plan.audio_stg
+    assert plan.video_stg
+    assert not plan.audio_stg
     plan = plan_passes(Guidance(modality=3.0), Guidance(stg=1.0))
     assert plan.passes == (Pass.COND, Pass.PERTURBED, Pass.ISOLATED)
-    assert plan.audio_stg and not plan.video_stg
+    assert plan.audio_stg
+    assert not plan.video_stg
 
 
 def test_frozen_audio_does_not_request_passes():

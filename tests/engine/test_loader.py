@@ -93,8 +93,11 @@ def test_reference_model_loads_with_facts_from_metadata(reference_model):
     )
     assert (facts.num_transformer_blocks, facts.text_hidden_size, facts.text_num_hidden_states) == (2, 32, 3)
     transformer = reference_model.transformer.config
-    assert transformer.gated_attn and transformer.cross_attn_mod and transformer.perturbed_attn
-    assert transformer.rope_type == "split" and transformer.rope_double_precision
+    assert transformer.gated_attn
+    assert transformer.cross_attn_mod
+    assert transformer.perturbed_attn
+    assert transformer.rope_type == "split"
+    assert transformer.rope_double_precision
     assert transformer.cross_attn_timestep_scale_multiplier == 1  # absent in the file → the reference's 1
     assert reference_model.video_vae.config.decoder_causal is False
     assert all(not p.requires_grad for p in reference_model.transformer.parameters())
@@ -126,8 +129,10 @@ def _transformer_forward(model, timestep_scale: float = 1.0):
 @torch.inference_mode()
 def test_reference_transformer_runs(reference_model):
     video, audio = _transformer_forward(reference_model)
-    assert video.shape == (1, 12, 128) and audio.shape == (1, 5, 128)
-    assert torch.isfinite(video).all() and torch.isfinite(audio).all()
+    assert video.shape == (1, 12, 128)
+    assert audio.shape == (1, 5, 128)
+    assert torch.isfinite(video).all()
+    assert torch.isfinite(audio).all()
 
 
 @torch.inference_mode()
@@ -136,15 +141,18 @@ def test_reference_vaes_vocoder_and_upsampler_run(reference_model):
     latent = reference_model.video_vae.encode(torch.rand(1, 3, 9, 64, 64) * 2 - 1).latent_dist.mode()
     assert latent.shape == (1, 128, 2, 2, 2)
     video = reference_model.video_vae.decode(latent, causal=False).sample
-    assert video.shape == (1, 3, 9, 64, 64) and torch.isfinite(video).all()
+    assert video.shape == (1, 3, 9, 64, 64)
+    assert torch.isfinite(video).all()
     audio_latent = reference_model.audio_vae.encode(torch.randn(1, 2, 33, 64)).latent_dist.mode()
     assert audio_latent.shape == (1, 8, 9, 16)  # (B, C, T, mel): 4× down in time and mel
     mel = reference_model.audio_vae.decode(audio_latent).sample
     assert mel.shape == (1, 2, 33, 64)
     waveform = reference_model.vocoder(mel)  # (B, 2, T, mel) → (B, 2, samples at 48 kHz)
-    assert waveform.shape == (1, 2, 33 * 160 * 3) and torch.isfinite(waveform).all()
+    assert waveform.shape == (1, 2, 33 * 160 * 3)
+    assert torch.isfinite(waveform).all()
     upsampled = reference_model.upsampler(torch.randn(1, 128, 2, 4, 4))
-    assert upsampled.shape == (1, 128, 2, 8, 8) and torch.isfinite(upsampled).all()
+    assert upsampled.shape == (1, 128, 2, 8, 8)
+    assert torch.isfinite(upsampled).all()
 
 
 @torch.inference_mode()
@@ -159,8 +167,11 @@ def test_prompt_through_gemma_and_connectors_gives_context_of_each_width(referen
     assert len(hidden) == reference_model.facts.text_num_hidden_states
     flat = torch.stack(hidden, dim=-1).flatten(2)  # (B, T, hidden × (layers + 1))
     video, audio, mask = reference_model.connectors(flat, tokens.attention_mask)
-    assert video.shape == (1, 128, 32) and audio.shape == (1, 128, 16) and mask.shape == (1, 128)
-    assert torch.isfinite(video).all() and torch.isfinite(audio).all()
+    assert video.shape == (1, 128, 32)
+    assert audio.shape == (1, 128, 16)
+    assert mask.shape == (1, 128)
+    assert torch.isfinite(video).all()
+    assert torch.isfinite(audio).all()
 
 
 def test_generic_vae_rule_reproduces_diffusers_22b_mapping():
@@ -237,7 +248,8 @@ def test_folder_without_checkpoint_says_what_is_missing(tmp_path):
 def test_components_are_read_one_prefix_at_a_time_and_cast(reference_tiny_dir):
     path = reference_tiny_dir / "ltx-tiny.safetensors"
     vae = ckpt.read_tensors(path, ckpt.VIDEO_VAE_PREFIX, dtype=torch.float32)
-    assert vae and all(k.startswith("vae.") for k in vae)
+    assert vae
+    assert all(k.startswith("vae.") for k in vae)
     assert {t.dtype for t in vae.values()} == {torch.float32}
     assert not ckpt.is_ltx_checkpoint(reference_tiny_dir / "upsampler-tiny.safetensors")
     assert ckpt.read_metadata_config(reference_tiny_dir / "upsampler-tiny.safetensors")["mid_channels"] == 32

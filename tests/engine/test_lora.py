@@ -47,7 +47,8 @@ def test_lora_changes_output_and_a_b_a_gives_a_exactly(tiny_engine, lora_file):
     after_plain = tiny_engine.generate(t2v())
     assert not np.array_equal(plain.frames, strong.frames)
     assert not np.array_equal(strong.frames, weak.frames)
-    assert np.array_equal(strong.frames, again.frames) and np.array_equal(strong.waveform, again.waveform)
+    assert np.array_equal(strong.frames, again.frames)
+    assert np.array_equal(strong.waveform, again.waveform)
     assert np.array_equal(plain.frames, after_plain.frames)
     after = tiny_engine.parts.transformer.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -166,4 +167,5 @@ def test_stream_assignment():
     assert stream_of("transformer_blocks.0.audio_attn1.to_q") == "audio"
     assert stream_of("transformer_blocks.0.audio_to_video_attn.to_q") == "video"
     assert stream_of("transformer_blocks.0.video_to_audio_attn.to_q") == "audio"
-    assert stream_of("audio_proj_in") == "audio" and stream_of("proj_in") == "video"
+    assert stream_of("audio_proj_in") == "audio"
+    assert stream_of("proj_in") == "video"

@@ -35,17 +35,23 @@ def fit(*args: str) -> dict:
 
 def test_models_fit_picks_a_plan_under_80_and_24_gib():
     big = fit("--gpu-memory", "80")
-    assert big["fits"] and big["peak_gib"] < 80 and big["profile"] == "balanced"
+    assert big["fits"]
+    assert big["peak_gib"] < 80
+    assert big["profile"] == "balanced"
     assert set(big["stages"]) >= {"text", "stage1", "upsample", "refine", "decode_video", "decode_audio"}
     assert big["peak_gib"] == max(big["stages"].values())
     small = fit("--gpu-memory", "24")
-    assert small["fits"] and small["peak_gib"] < 24 and small["profile"] == "minimal"
+    assert small["fits"]
+    assert small["peak_gib"] < 24
+    assert small["profile"] == "minimal"
     assert fit("--gpu-memory", "141")["profile"] == "resident"
 
 
 def test_models_fit_reports_a_forced_profile_that_does_not_fit(tmp_path):
     forced = fit("--gpu-memory", "24", "--profile", "resident")
-    assert forced["profile"] == "resident" and forced["fits"] is False and forced["peak_gib"] > 24
+    assert forced["profile"] == "resident"
+    assert forced["fits"] is False
+    assert forced["peak_gib"] > 24
     long = tmp_path / "long.json"
     long.write_text(json.dumps({"prompt": "x", "num_frames": 481}))
     assert fit("--gpu-memory", "24", "--input", str(long))["fits"] is False
@@ -57,7 +63,8 @@ def test_models_fit_refuses_bad_input(tmp_path):
     result = CliRunner().invoke(
         app, ["models", "fit", "--preset", "ltx-2.3-22b", "--gpu-memory", "80", "--input", str(bad)]
     )
-    assert result.exit_code == 2 and "num_frames" in result.output
+    assert result.exit_code == 2
+    assert "num_frames" in result.output
 
 
 def test_frugal_profiles_need_less_for_every_stage_at_real_size():

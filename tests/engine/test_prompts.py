@@ -44,8 +44,10 @@ def t2v(**overrides) -> EngineRequest:
 def test_expansion_replaces_the_returned_prompt_seeded_from_the_request(engine):
     stages = []
     result = engine.generate(t2v(), on_progress=lambda stage, step, total: stages.append(stage))
-    assert result.prompt and result.prompt != PROMPT
-    assert "\n" not in result.prompt and result.warnings == ()
+    assert result.prompt
+    assert result.prompt != PROMPT
+    assert "\n" not in result.prompt
+    assert result.warnings == ()
     assert stages.index("expand_prompt") < stages.index("encode_prompt")
     # The request's seed drives the sampling: expanding again with seed 7 gives the returned prompt.
     assert engine.expander.expand(ExpansionRequest("text_to_video", PROMPT, 7)) == result.prompt
@@ -73,7 +75,8 @@ def test_every_mode_has_its_own_instruction_and_audio_ignores_images():
     assert instruction_for("audio_to_video", True) != instruction_for("audio_to_video", False)
     messages = chat_messages(ExpansionRequest("text_to_video", PROMPT, 1), with_image=True)
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert messages[1]["content"][0] == {"type": "image"} and PROMPT in messages[1]["content"][1]["text"]
+    assert messages[1]["content"][0] == {"type": "image"}
+    assert PROMPT in messages[1]["content"][1]["text"]
 
 
 @pytest.mark.parametrize(

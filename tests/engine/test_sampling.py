@@ -41,7 +41,8 @@ def test_gradient_estimation_uses_previous_velocity():
 def test_gradient_estimation_disabled_at_zero():
     ge = GradientEstimator(gamma=0.0)
     v = torch.randn(4)
-    assert ge(v) is v and ge(v) is v
+    assert ge(v) is v
+    assert ge(v) is v
 
 
 def test_noise_latent_and_keep_clean_respect_mask():
@@ -87,6 +88,7 @@ def test_churn_never_exceeds_one():
 def test_acceleration_refresh_pattern():
     assert all(should_refresh(i, 15, SamplerOptions()) for i in range(15))
     pattern = [should_refresh(i, 15, SamplerOptions(guidance_every=2)) for i in range(15)]
-    assert pattern[:2] == [True, True] and pattern[-2:] == [True, True]
+    assert pattern[:2] == [True, True]
+    assert pattern[-2:] == [True, True]
     assert pattern[2:13] == [True, False] * 5 + [True]
     assert sum(should_refresh(i, 15, SamplerOptions(guidance_every=4)) for i in range(15)) < sum(pattern)

@@ -43,7 +43,8 @@ def test_tiny_folder_follows_the_model_directory_rule(tiny_model_dir):
     assert files.checkpoint.name == tiny.CHECKPOINT_NAME
     assert files.upsampler.name == tiny.UPSAMPLER_NAME
     assert files.distilled_lora.name == tiny.DISTILLED_LORA_NAME
-    assert (files.gemma_dir / "config.json").is_file() and (files.gemma_dir / "tokenizer.json").is_file()
+    assert (files.gemma_dir / "config.json").is_file()
+    assert (files.gemma_dir / "tokenizer.json").is_file()
 
 
 def test_tiny_model_is_small(tiny_model_dir):
@@ -57,7 +58,8 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_model_dir):
     written = load_file(str(tiny_model_dir / tiny.CHECKPOINT_NAME))  # seed 0
     again = tiny.checkpoint_tensors(torch.Generator().manual_seed(0))
     other = tiny.checkpoint_tensors(torch.Generator().manual_seed(1))
-    assert written.keys() == again.keys() and all(torch.equal(written[k], again[k]) for k in written)
+    assert written.keys() == again.keys()
+    assert all(torch.equal(written[k], again[k]) for k in written)
     learned = "model.diffusion_model.transformer_blocks.0.attn1.to_q.weight"
     assert not torch.equal(written[learned], other[learned])
     # fixed signal-processing buffers do not depend on the seed
@@ -127,7 +129,8 @@ def test_tiny_audio_path_gives_a_waveform_mostly_inside_the_clamp(tiny_model):
     mel = tiny_model.audio_vae.decode(torch.randn(1, 8, 9, 16)).sample
     waveform = tiny_model.vocoder(mel)
     assert waveform.shape == (1, 2, 33 * 160 * 3)
-    assert torch.isfinite(waveform).all() and waveform.std().item() > 0.05
+    assert torch.isfinite(waveform).all()
+    assert waveform.std().item() > 0.05
     assert (waveform.abs() > 0.999).float().mean().item() < 0.5
 
 
@@ -145,9 +148,11 @@ def test_distilled_lora_has_an_order_one_effect(tiny_model_dir):
 
 def test_mel_filterbank_covers_the_spectrum_in_order():
     filters = tiny.mel_filterbank(16000, 256, 64)
-    assert filters.shape == (64, 129) and (filters >= 0).all()
+    assert filters.shape == (64, 129)
+    assert (filters >= 0).all()
     peaks = filters.argmax(dim=1)
-    assert (peaks[1:] >= peaks[:-1]).all() and (filters.sum(dim=0)[1:-1] > 0).all()
+    assert (peaks[1:] >= peaks[:-1]).all()
+    assert (filters.sum(dim=0)[1:-1] > 0).all()
 
 
 def test_stft_basis_computes_the_windowed_spectrum():
@@ -165,4 +170,5 @@ def test_tiny_model_loads_in_bfloat16(tiny_model_dir):
     assert {p.dtype for p in model.transformer.parameters()} == {torch.bfloat16}
     assert model.text_encoder is None
     video = _transformer_output(model, 1.0, torch.bfloat16)
-    assert video.dtype == torch.bfloat16 and torch.isfinite(video).all()
+    assert video.dtype == torch.bfloat16
+    assert torch.isfinite(video).all()

@@ -21,7 +21,9 @@ def test_second_get_reuses_the_file(tmp_path):
     cache, calls = LoraCache(tmp_path, 10_000), []
     first = cache.get("https://x/a.safetensors", writer(b"A" * 100, calls))
     second = cache.get("https://x/a.safetensors", writer(b"B" * 100, calls))
-    assert first == second and first.read_bytes() == b"A" * 100 and len(calls) == 1
+    assert first == second
+    assert first.read_bytes() == b"A" * 100
+    assert len(calls) == 1
 
 
 def test_concurrent_requests_download_once(tmp_path):
@@ -36,7 +38,8 @@ def test_concurrent_requests_download_once(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 1 and len(set(results)) == 1
+    assert len(calls) == 1
+    assert len(set(results)) == 1
 
 
 def test_failed_download_leaves_nothing_behind(tmp_path):
@@ -48,10 +51,12 @@ def test_failed_download_leaves_nothing_behind(tmp_path):
 
     with pytest.raises(OSError):
         cache.get("https://x/c", broken)
-    assert not list(tmp_path.glob("*.safetensors")) and not list(tmp_path.glob("*.part"))
+    assert not list(tmp_path.glob("*.safetensors"))
+    assert not list(tmp_path.glob("*.part"))
     calls = []
     path = cache.get("https://x/c", writer(b"whole", calls))
-    assert path.read_bytes() == b"whole" and len(calls) == 1
+    assert path.read_bytes() == b"whole"
+    assert len(calls) == 1
 
 
 def test_damaged_file_is_fetched_again(tmp_path):
@@ -69,11 +74,14 @@ def test_least_recently_used_entries_are_evicted_under_the_budget(tmp_path):
     b = cache.get("https://x/b", writer(b"b" * 100, calls))
     cache.get("https://x/a", writer(b"a" * 100, calls))  # a is now the most recent
     c = cache.get("https://x/c", writer(b"c" * 100, calls))
-    assert a.exists() and c.exists() and not b.exists()
+    assert a.exists()
+    assert c.exists()
+    assert not b.exists()
 
 
 def test_recently_used_entries_survive_eviction(tmp_path):
     cache, calls = LoraCache(tmp_path, budget_bytes=150, grace_s=3600.0), []
     a = cache.get("https://x/a", writer(b"a" * 100, calls))
     b = cache.get("https://x/b", writer(b"b" * 100, calls))
-    assert a.exists() and b.exists()
+    assert a.exists()
+    assert b.exists()

@@ -69,7 +69,8 @@ def test_public_addresses_pass() -> None:
 def test_allow_listed_host_is_fetched_and_redirects_followed(http_server: str) -> None:
     fetcher = SafeFetcher(allow_hosts=["127.0.0.1"])
     fetched = fetcher.fetch_bytes(f"http://{http_server}/redirect?to=/file", limit=10_000)
-    assert fetched.data == b"x" * 1000 and fetched.content_type == "audio/wav"
+    assert fetched.data == b"x" * 1000
+    assert fetched.content_type == "audio/wav"
 
 
 def test_byte_caps_on_declared_missing_and_lying_lengths(http_server: str) -> None:
@@ -107,7 +108,8 @@ def test_fetch_to_path_leaves_no_partial_file(http_server: str, tmp_path) -> Non
 def test_data_uris() -> None:
     uri = encode_data_uri(b"hello", "audio/wav")
     parsed = parse_data_uri(uri, limit=100)
-    assert parsed.data == b"hello" and parsed.content_type == "audio/wav"
+    assert parsed.data == b"hello"
+    assert parsed.content_type == "audio/wav"
     assert parse_data_uri("data:,a%20b", limit=100).data == b"a b"
     with pytest.raises(FetchError):
         parse_data_uri(encode_data_uri(b"x" * 200, "a/b"), limit=100)

@@ -15,7 +15,8 @@ def test_put_read_and_url_round_trip(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, retention_s=60)
     meta = storage.put(b"data", file_name="../../etc/passwd", content_type="text/plain", owner="o")
     token, name = meta.key.split("/")
-    assert len(token) >= 24 and name == "passwd"
+    assert len(token) >= 24
+    assert name == "passwd"
     assert storage.read(meta.key) == (meta, b"data")
     assert object_key_from_url(f"https://host/files/{meta.key}?x=1") == meta.key
     assert object_key_from_url("https://host/other/a/b") is None
@@ -24,7 +25,8 @@ def test_put_read_and_url_round_trip(tmp_path: Path) -> None:
 def test_reserved_objects_are_invisible_until_written(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, retention_s=60)
     meta = storage.reserve("a.wav", "audio/wav", "o")
-    assert storage.meta(meta.key) is None and meta.upload_secret
+    assert storage.meta(meta.key) is None
+    assert meta.upload_secret
     storage.write_part(meta.key, meta.upload_secret, 2, b"cd")
     storage.write_part(meta.key, meta.upload_secret, 1, b"ab")
     done = storage.complete_parts(meta.key, meta.upload_secret, [2, 1], limit=10)
@@ -45,5 +47,7 @@ def test_expired_objects_vanish_and_are_purged(tmp_path: Path) -> None:
 
 def test_bad_keys_are_refused(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, retention_s=60)
-    assert storage.meta("../x/y") is None and storage.meta("short/x") is None
-    assert safe_file_name("") == "file.bin" and safe_file_name("a b?.mp4") == "a_b_.mp4"
+    assert storage.meta("../x/y") is None
+    assert storage.meta("short/x") is None
+    assert safe_file_name("") == "file.bin"
+    assert safe_file_name("a b?.mp4") == "a_b_.mp4"

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from queue_backends import FakeClock, OpenQueue
 
 from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.store import JobStore
+
+from .queue_backends import FakeClock, OpenQueue
 
 
 @pytest.fixture

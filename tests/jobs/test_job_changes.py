@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from queue_backends import OpenQueue
 
 from ltxserve.jobs.records import NewJob
+
+from .queue_backends import OpenQueue
 
 pytestmark = pytest.mark.timeout(30)
 APP = "fal-ai/ltx-2.3-quality/text-to-audio"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from queue_backends import FakeClock, OpenQueue
 
 from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.records import CANCELLED, NewJob
+
+from .queue_backends import FakeClock, OpenQueue
 
 pytestmark = pytest.mark.timeout(30)
 APP = "fal-ai/ltx-2.3-quality/text-to-audio"
@@ -32,23 +33,29 @@ def test_submitted_jobs_survive_reopening_the_store(open_queue: OpenQueue) -> No
     open_queue().submit(_job("a"))
     reopened = open_queue()
     job = reopened.claim("w", 10)
-    assert job is not None and job.input == {"prompt": "a"}
+    assert job is not None
+    assert job.input == {"prompt": "a"}
 
 
 def test_expired_lease_is_rerun_and_only_the_new_owner_can_finish(store: JobQueue, clock: FakeClock) -> None:
     store.submit(_job("a"))
     first = store.claim("dead", lease_s=5)
-    assert first is not None and first.attempts == 1
+    assert first is not None
+    assert first.attempts == 1
     clock.advance(4)
     assert store.claim("live", 10) is None  # lease still valid
     clock.advance(2)
     again = store.claim("live", 10)
-    assert again is not None and again.request_id == "a" and again.attempts == 2
+    assert again is not None
+    assert again.request_id == "a"
+    assert again.attempts == 2
     assert store.complete("a", "dead", {"x": 1}) is False  # the stale worker's result is refused
     assert store.complete("a", "live", {"x": 2}) is True
     assert store.complete("a", "live", {"x": 3}) is False  # exactly once
     done = store.get("a")
-    assert done and done.status == "COMPLETED" and done.result == {"x": 2}
+    assert done
+    assert done.status == "COMPLETED"
+    assert done.result == {"x": 2}
     assert done.inference_time is not None
 
 
@@ -69,9 +76,13 @@ def test_cancel_queued_at_once_and_running_by_flag(store: JobQueue) -> None:
     store.submit(_job("r"))
     assert store.request_cancel("q") == "cancelled"
     q = store.get("q")
-    assert q and q.status == "COMPLETED" and q.outcome == "cancelled" and q.failure == CANCELLED
+    assert q
+    assert q.status == "COMPLETED"
+    assert q.outcome == "cancelled"
+    assert q.failure == CANCELLED
     running = store.claim("w", 10)
-    assert running and running.request_id == "r"
+    assert running
+    assert running.request_id == "r"
     assert store.request_cancel("r") == "requested"
     assert store.heartbeat("r", "w", 10).cancel_requested
     assert store.fail("r", "w", CANCELLED, outcome="cancelled")
@@ -85,8 +96,11 @@ def test_start_deadline_fails_a_job_still_queued(store: JobQueue, clock: FakeClo
     assert store.get("a").status == "IN_QUEUE"  # type: ignore[union-attr]
     clock.advance(2)
     job = store.get("a")
-    assert job and job.status == "COMPLETED" and job.failure is not None
-    assert job.failure.status_code == 504 and job.failure.headers["x-fal-request-timeout-type"] == "user"
+    assert job
+    assert job.status == "COMPLETED"
+    assert job.failure is not None
+    assert job.failure.status_code == 504
+    assert job.failure.headers["x-fal-request-timeout-type"] == "user"
     assert store.claim("w", 10) is None
 
 
@@ -148,9 +162,11 @@ def test_workers_claim_only_the_endpoints_they_serve(store: JobQueue) -> None:
     store.submit(NewJob(request_id="video", endpoint_id=other, owner="o", input={}))
     assert store.claim("w", 10, endpoints=[]) is None
     video = store.claim("w", 10, endpoints=[other])
-    assert video is not None and video.request_id == "video"
+    assert video is not None
+    assert video.request_id == "video"
     assert store.claim("w", 10, endpoints=[other]) is None  # "audio" waits for a worker that serves it
     audio = store.claim("w2", 10, endpoints=[APP, other])
-    assert audio is not None and audio.request_id == "audio"
+    assert audio is not None
+    assert audio.request_id == "audio"
     store.worker_state("w", 1, "cpu", "ready", None, [other])
     assert [w["endpoints"] for w in store.workers()] == [[other]]

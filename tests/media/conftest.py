@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_assets import moving_frames, speech_in_every_format
+
+from .media_assets import moving_frames, speech_in_every_format
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_assets import AUDIO_INPUT_FORMATS, read_waveform, tone, write_audio
 
 from ltxserve.media import decode_audio, preprocess_audio
+
+from .media_assets import AUDIO_INPUT_FORMATS, read_waveform, tone, write_audio
 
 INPUT_NAMES = [name for name, *_ in AUDIO_INPUT_FORMATS] + ["speech_video.mp4"]
 
@@ -18,7 +19,8 @@ def test_every_input_format_decodes_to_stereo_speech(speech_files: dict[str, Pat
     source, source_rate = read_waveform(speech_files["speech.wav.src"])
     decoded = decode_audio(speech_files[name], field="audio_url", target_rate=16000)
     assert decoded.sample_rate == 16000
-    assert decoded.waveform.dtype == np.float32 and decoded.waveform.shape[0] == 2
+    assert decoded.waveform.dtype == np.float32
+    assert decoded.waveform.shape[0] == 2
     # Lossy codecs add priming/padding of a few tens of ms at most; AAC in mp4 adds a frame at most.
     assert decoded.duration == pytest.approx(source.shape[1] / source_rate, abs=0.08)
     assert decoded.frames_at(24) == pytest.approx(decoded.duration * 24, abs=1)
@@ -30,7 +32,8 @@ def test_every_input_format_decodes_to_stereo_speech(speech_files: dict[str, Pat
 
 def test_native_rate_is_kept_without_target(speech_files: dict[str, Path]) -> None:
     decoded = decode_audio(speech_files["speech.flac"])
-    assert decoded.sample_rate == 48000 and decoded.source_codec == "flac"
+    assert decoded.sample_rate == 48000
+    assert decoded.source_codec == "flac"
 
 
 def test_mono_is_duplicated_not_attenuated(tmp_path: Path) -> None:
@@ -49,7 +52,8 @@ def test_surround_is_downmixed_to_stereo(tmp_path: Path) -> None:
         tmp_path / "surround.flac", six, 48000, fmt="flac", codec="flac", out_rate=48000, layout="5.1"
     )
     decoded = decode_audio(path)
-    assert decoded.source_channels == 6 and decoded.waveform.shape == (2, 48000)
+    assert decoded.source_channels == 6
+    assert decoded.waveform.shape == (2, 48000)
     assert np.abs(decoded.waveform).max() > 0.1
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_assets import tone
 
 from ltxserve.media import decode_audio, encode_audio
+
+from .media_assets import tone
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,8 @@ def test_audio_output_is_48k_stereo_with_metadata(
     path = tmp_path / f"speech{suffix}"
     info = encode_audio(tone(5.04, rate=48000, channels=2), 48000, path, output_format=output_format)
     assert (info.sample_rate, info.channels, info.content_type) == (48000, 2, content_type)
-    assert info.file_name == path.name and info.file_size == path.stat().st_size
+    assert info.file_name == path.name
+    assert info.file_size == path.stat().st_size
     # MP3 frames are 1152 samples: the last one is padded, so allow one frame (24 ms).
     assert info.duration == pytest.approx(5.04, abs=0.001 if output_format == "wav" else 0.05)
     with av.open(str(path)) as container:
@@ -46,7 +48,8 @@ def test_out_of_range_samples_are_clipped_not_wrapped(tmp_path: Path) -> None:
     wave[:, ::2] = np.nan
     encode_audio(wave, 48000, tmp_path / "clip.wav")
     decoded = decode_audio(tmp_path / "clip.wav")
-    assert decoded.waveform.max() <= 1.0 and decoded.waveform.min() >= 0.0
+    assert decoded.waveform.max() <= 1.0
+    assert decoded.waveform.min() >= 0.0
 
 
 def test_wrong_suffix_is_refused(tmp_path: Path) -> None:

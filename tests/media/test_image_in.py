@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_assets import gradient_image, image_bytes
 from PIL import Image
 
 from ltxserve.media import auto_size_from_aspect, decode_image, fit_image, recompress_like_reference
+
+from .media_assets import gradient_image, image_bytes
 
 LOSSLESS = [("PNG", {}), ("WEBP", {"lossless": True}), ("BMP", {}), ("TIFF", {})]
 LOSSY = [("JPEG", {"quality": 95}), ("WEBP", {"quality": 95})]
@@ -17,7 +18,8 @@ LOSSY = [("JPEG", {"quality": 95}), ("WEBP", {"quality": 95})]
 def test_lossless_formats_decode_exactly(fmt: str, options: dict) -> None:
     image = gradient_image()
     pixels = decode_image(image_bytes(image, fmt, **options), field="image_url")
-    assert pixels.shape == (200, 320, 3) and pixels.dtype == np.uint8
+    assert pixels.shape == (200, 320, 3)
+    assert pixels.dtype == np.uint8
     np.testing.assert_array_equal(pixels, np.asarray(image))
 
 
@@ -45,7 +47,8 @@ def test_exif_orientation_is_applied(fmt: str) -> None:
     pixels = decode_image(image_bytes(image, fmt, exif=exif))
     assert pixels.shape == (320, 200, 3)
     # The top-left corner shown is the source's bottom-left (green high, red low).
-    assert pixels[2, 2, 1] > 200 and pixels[2, 2, 0] < 40
+    assert pixels[2, 2, 1] > 200
+    assert pixels[2, 2, 0] < 40
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
@@ -70,7 +73,8 @@ def test_every_colour_mode_becomes_rgb(mode: str) -> None:
         image = base.convert(mode)
     fmt = "TIFF" if mode in ("CMYK", "I;16", "I", "F") else "PNG"
     pixels = decode_image(image_bytes(image, fmt))
-    assert pixels.shape == (200, 320, 3) and pixels.dtype == np.uint8
+    assert pixels.shape == (200, 320, 3)
+    assert pixels.dtype == np.uint8
     if mode in ("L", "I;16", "I", "F"):
         # Grey levels survive, whatever the bit depth: no clipping of 16-bit values at 255.
         np.testing.assert_allclose(pixels[..., 0], np.asarray(base.convert("L")), atol=1)
@@ -90,7 +94,8 @@ def test_fit_image_covers_and_centre_crops() -> None:
     source[:, 100:300, 1] = 200
     fitted = fit_image(source, 100, 100)
     assert fitted.shape == (100, 100, 3)
-    assert fitted[:, 2:-2, 0].max() < 30 and abs(int(fitted[50, 50, 1]) - 200) <= 2
+    assert fitted[:, 2:-2, 0].max() < 30
+    assert abs(int(fitted[50, 50, 1]) - 200) <= 2
 
 
 def test_fit_image_upscales_small_inputs_and_keeps_exact_sizes() -> None:
@@ -103,7 +108,8 @@ def test_recompress_like_reference_is_a_lossy_round_trip() -> None:
     pixels = np.asarray(gradient_image(320, 192)).copy()
     pixels[::7, ::5] = 255  # fine detail that CRF 33 smooths away
     out = recompress_like_reference(pixels)
-    assert out.shape == pixels.shape and out.dtype == np.uint8
+    assert out.shape == pixels.shape
+    assert out.dtype == np.uint8
     error = np.abs(out.astype(int) - pixels).mean()
     assert 0.5 < error < 20
     assert recompress_like_reference(pixels, crf=0) is pixels
@@ -119,6 +125,7 @@ def test_recompress_keeps_odd_sizes() -> None:
 )
 def test_auto_size_follows_the_image_aspect(size: tuple[int, int], expected_aspect: float) -> None:
     width, height = auto_size_from_aspect(*size)
-    assert width % 32 == 0 and height % 32 == 0
+    assert width % 32 == 0
+    assert height % 32 == 0
     assert width / height == pytest.approx(expected_aspect, rel=0.06)
     assert width * height == pytest.approx(1280 * 720, rel=0.08)

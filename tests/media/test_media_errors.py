@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_assets import gradient_image, image_bytes, tone, write_audio
 
 from ltxserve.media import MediaError, MediaLimits, decode_audio, decode_image
+
+from .media_assets import gradient_image, image_bytes, tone, write_audio
 
 
 def _raises(error_type: str, call, *args, **kwargs) -> MediaError:
@@ -26,7 +27,8 @@ def test_garbage_audio_is_unsupported_audio_format() -> None:
         "unsupported_audio_format", decode_audio, b"this is not audio at all" * 50, field="audio_url"
     )
     detail = error.to_detail()
-    assert detail["loc"] == ["body", "audio_url"] and detail["type"] == "unsupported_audio_format"
+    assert detail["loc"] == ["body", "audio_url"]
+    assert detail["type"] == "unsupported_audio_format"
     assert detail["url"].endswith("#unsupported_audio_format")
 
 
@@ -126,7 +128,8 @@ def test_tiny_image_is_image_too_small() -> None:
 
 def test_media_error_message_names_the_field() -> None:
     error = MediaError("image_load_error", "broken", field="image_url", ctx={"a": 1})
-    assert str(error) == "image_url: broken" and error.to_detail()["ctx"] == {"a": 1}
+    assert str(error) == "image_url: broken"
+    assert error.to_detail()["ctx"] == {"a": 1}
 
 
 def test_empty_input_is_refused() -> None:

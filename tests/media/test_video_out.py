@@ -8,7 +8,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_assets import tone
 
 from ltxserve.media import (
     CONTAINERS,
@@ -18,6 +17,8 @@ from ltxserve.media import (
     frame_rate_fraction,
     probe_video,
 )
+
+from .media_assets import tone
 
 # (output type, video codec as probed, pixel formats as decoded, audio codec or None)
 EXPECTED = [
@@ -45,7 +46,8 @@ def test_each_output_type_probes_as_documented(
     audio = AudioTrack(tone(3.0, rate=16000), 16000)  # longer than the video, mono, another rate
     info = encode_video(_path(tmp_path, output_type), frames, fps=24, output_type=output_type, audio=audio)
     assert (info.width, info.height, info.num_frames) == (256, 160, 25)
-    assert info.video_codec == codec and info.pix_fmt in pix_fmts
+    assert info.video_codec == codec
+    assert info.pix_fmt in pix_fmts
     assert info.content_type == CONTAINERS[output_type].content_type
     assert info.file_size == _path(tmp_path, output_type).stat().st_size > 0
     assert info.file_name == _path(tmp_path, output_type).name
@@ -93,7 +95,8 @@ def test_streaming_writes_in_uneven_chunks_equal_one_shot(tmp_path: Path, frames
         encoder.write(frames[1:4])
         encoder.write(frames[4:25])
         info = encoder.close()
-    assert info.num_frames == 25 and encoder.frames_written == 25
+    assert info.num_frames == 25
+    assert encoder.frames_written == 25
     assert abs(info.audio_duration - info.duration) < 1 / 24
 
 
@@ -116,7 +119,8 @@ def test_mp4_is_faststart(tmp_path: Path, frames: np.ndarray) -> None:
     path = tmp_path / "fast.mp4"
     encode_video(path, frames, fps=24)
     head = path.read_bytes()[:4096]
-    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
+    assert head.find(b"moov") != -1
+    assert head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat")
 
 
 def test_h264_is_tagged_bt709(tmp_path: Path, frames: np.ndarray) -> None:
@@ -129,7 +133,8 @@ def test_h264_is_tagged_bt709(tmp_path: Path, frames: np.ndarray) -> None:
 
 def test_video_without_audio_has_one_stream(tmp_path: Path, frames: np.ndarray) -> None:
     info = encode_video(tmp_path / "silent.webm", frames, fps=24, output_type="VP9 (.webm)")
-    assert info.audio_codec is None and probe_video(tmp_path / "silent.webm").num_frames == 25
+    assert info.audio_codec is None
+    assert probe_video(tmp_path / "silent.webm").num_frames == 25
 
 
 def test_wrong_extension_and_odd_sizes_are_refused(tmp_path: Path) -> None:
@@ -148,7 +153,8 @@ def test_wrong_extension_and_odd_sizes_are_refused(tmp_path: Path) -> None:
 def test_leaving_the_with_block_finishes_the_file(tmp_path: Path, frames: np.ndarray) -> None:
     with VideoEncoder(tmp_path / "auto.mp4", width=256, height=160, fps=24) as encoder:
         encoder.write(frames[:5])
-    assert encoder.info is not None and probe_video(tmp_path / "auto.mp4").num_frames == 5
+    assert encoder.info is not None
+    assert probe_video(tmp_path / "auto.mp4").num_frames == 5
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_assets import tone
 
 from ltxserve.media import CONTAINERS, QUALITIES, WRITE_MODES, AudioTrack, encode_video, video_settings
+
+from .media_assets import tone
 
 OUTPUT_TYPES = list(CONTAINERS)
 
@@ -26,7 +27,8 @@ def _size(tmp_path: Path, frames: np.ndarray, output_type: str, quality: str, wr
 @pytest.mark.parametrize("output_type", OUTPUT_TYPES)
 def test_file_size_strictly_grows_with_quality(tmp_path: Path, frames: np.ndarray, output_type: str) -> None:
     sizes = [_size(tmp_path, frames, output_type, quality, "balanced") for quality in QUALITIES]
-    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes), dict(zip(QUALITIES, sizes, strict=True))
+    assert sizes == sorted(sizes), dict(zip(QUALITIES, sizes, strict=True))
+    assert len(set(sizes)) == len(sizes), dict(zip(QUALITIES, sizes, strict=True))
 
 
 @pytest.mark.parametrize("output_type", OUTPUT_TYPES)
@@ -34,15 +36,15 @@ def test_file_size_strictly_shrinks_from_fast_to_small(
     tmp_path: Path, frames: np.ndarray, output_type: str
 ) -> None:
     sizes = [_size(tmp_path, frames, output_type, "high", mode) for mode in WRITE_MODES]
-    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == 3, dict(
-        zip(WRITE_MODES, sizes, strict=True)
-    )
+    assert sizes == sorted(sizes, reverse=True), dict(zip(WRITE_MODES, sizes, strict=True))
+    assert len(set(sizes)) == 3, dict(zip(WRITE_MODES, sizes, strict=True))
 
 
 def test_quality_grows_in_every_write_mode_for_h264(tmp_path: Path, frames: np.ndarray) -> None:
     for mode in ("fast", "small"):
         sizes = [_size(tmp_path, frames, "X264 (.mp4)", quality, mode) for quality in QUALITIES]
-        assert sizes == sorted(sizes) and len(set(sizes)) == 4, (mode, sizes)
+        assert sizes == sorted(sizes), (mode, sizes)
+        assert len(set(sizes)) == 4, (mode, sizes)
 
 
 def test_settings_table_covers_every_combination() -> None:

@@ -33,12 +33,14 @@ def image(seed: int) -> np.ndarray:
 def test_a_fixed_image_scores_the_same_twice_offline(offline):
     first = NsfwClassifier(threads=1).scores([image(0)])
     second = NsfwClassifier(threads=1).scores([image(0)])
-    assert first == second and 0.0 <= first[0] <= 1.0
+    assert first == second
+    assert 0.0 <= first[0] <= 1.0
 
 
 def test_scores_are_per_image(classifier):
     scores = classifier.scores([image(0), image(1), np.zeros((32, 32, 3), np.uint8)])
-    assert len(scores) == 3 and len(set(scores)) == 3
+    assert len(scores) == 3
+    assert len(set(scores)) == 3
     assert classifier.scores([]) == []
 
 

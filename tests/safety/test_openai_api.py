@@ -22,8 +22,11 @@ def test_chat_expander_sends_instructions_seed_and_key_and_cleans_the_answer(ope
     expanded = chat(base).expand(ExpansionRequest("text_to_audio", PROMPT, 42))
     assert expanded == "A red fox trots."
     body, headers = fake.requests[0]
-    assert body["model"] == "local-model" and body["seed"] == 42 and body["temperature"] == 0.7
-    assert body["max_tokens"] == 64 and body["messages"][0]["role"] == "system"
+    assert body["model"] == "local-model"
+    assert body["seed"] == 42
+    assert body["temperature"] == 0.7
+    assert body["max_tokens"] == 64
+    assert body["messages"][0]["role"] == "system"
     assert PROMPT in body["messages"][1]["content"]
     assert headers["Authorization"] == "Bearer sk-test-123"
 
@@ -64,11 +67,14 @@ def test_a_timed_out_chat_expander_falls_back_to_the_original_prompt(openai_serv
         enable_prompt_expansion=True,
     )
     result = tiny_engine.generate(request)
-    assert result.prompt == PROMPT and result.frames is not None
-    assert len(result.warnings) == 1 and "using the original prompt" in result.warnings[0]
+    assert result.prompt == PROMPT
+    assert result.frames is not None
+    assert len(result.warnings) == 1
+    assert "using the original prompt" in result.warnings[0]
     assert PROMPT not in result.warnings[0]
     # The engine handed over the request's seed and its first image.
-    assert seen[0].seed == 4 and seen[0].image is image.pixels
+    assert seen[0].seed == 4
+    assert seen[0].image is image.pixels
 
 
 def moderated(base: str, required: bool = False, timeout_s: float = 5.0) -> SafetyChecker:

@@ -35,7 +35,8 @@ def test_terms_match_whole_words_and_phrases_ignoring_case(policy_file, prompt, 
 def test_the_default_file_is_written_on_first_use(tmp_path):
     path = tmp_path / "data" / "safety" / "prompt-policy.txt"
     policy = PromptPolicy(path)
-    assert not policy.violates("a grape vineyard") and policy.violates("a Rape scene")
+    assert not policy.violates("a grape vineyard")
+    assert policy.violates("a Rape scene")
     assert path.read_text() == DEFAULT_POLICY
 
 
@@ -44,7 +45,8 @@ def test_edits_apply_without_a_restart(policy_file):
     assert not policy.violates("a purple elephant")
     policy_file.write_text("purple elephant\n")
     os.utime(policy_file, ns=(1, 1))  # a distinct mtime even on coarse-clock file systems
-    assert policy.violates("a Purple Elephant") and not policy.violates("a shotgun")
+    assert policy.violates("a Purple Elephant")
+    assert not policy.violates("a shotgun")
 
 
 def test_comments_blank_lines_and_lone_wildcards_are_not_terms():

@@ -49,7 +49,8 @@ def refusal(runner, endpoint_id, payload, out):
     with pytest.raises(JobError) as info:
         runner.run(endpoint_id, payload, LocalContext(out))
     failure = info.value.failure
-    assert failure.status_code == 422 and not failure.retryable
+    assert failure.status_code == 422
+    assert not failure.retryable
     assert failure.headers["X-Fal-Retryable"] == "false"
     assert not out.exists(), "a refused job must store no output"
     (detail,) = failure.body["detail"]
@@ -60,8 +61,10 @@ def refusal(runner, endpoint_id, payload, out):
 def test_threshold_zero_refuses_the_output_and_stores_nothing(make_runner, tmp_path):
     payload = {"prompt": "a lighthouse at dusk", **SMALL}
     detail = refusal(make_runner(nsfw_threshold=0.0), T2V, payload, tmp_path / "out.mp4")
-    assert detail["ctx"] == {"check": "output"} and detail["loc"] == ["body"]
-    assert "generated output" in detail["msg"] and "lighthouse" not in detail["msg"]
+    assert detail["ctx"] == {"check": "output"}
+    assert detail["loc"] == ["body"]
+    assert "generated output" in detail["msg"]
+    assert "lighthouse" not in detail["msg"]
 
 
 def test_an_input_image_is_refused_before_generating(make_runner, face_url, tmp_path):
@@ -69,7 +72,8 @@ def test_an_input_image_is_refused_before_generating(make_runner, face_url, tmp_
     runner = make_runner(nsfw_threshold=0.0)
     runner.generate = lambda request, ctx: pytest.fail("the engine ran despite a refused input")
     detail = refusal(runner, A2V, payload, tmp_path / "out.mp4")
-    assert detail["ctx"] == {"check": "input_image"} and detail["loc"] == ["body", "image_url"]
+    assert detail["ctx"] == {"check": "input_image"}
+    assert detail["loc"] == ["body", "image_url"]
 
 
 def test_a_policy_term_in_the_prompt_is_refused_without_echoing_it(make_runner, tmp_path):
@@ -77,15 +81,18 @@ def test_a_policy_term_in_the_prompt_is_refused_without_echoing_it(make_runner, 
     runner.generate = lambda request, ctx: pytest.fail("the engine ran despite a refused prompt")
     payload = {"prompt": "Eve picks the FORBIDDEN   fruit", **SMALL}
     detail = refusal(runner, T2V, payload, tmp_path / "out.mp4")
-    assert detail["loc"] == ["body", "prompt"] and detail["ctx"] == {"check": "prompt"}
-    assert "forbidden" not in detail["msg"].lower() and "input" not in detail
+    assert detail["loc"] == ["body", "prompt"]
+    assert detail["ctx"] == {"check": "prompt"}
+    assert "forbidden" not in detail["msg"].lower()
+    assert "input" not in detail
 
 
 def test_checker_off_lets_everything_through(make_runner, tmp_path):
     payload = {"prompt": "forbidden fruit", **SMALL, "enable_safety_checker": False}
     out = tmp_path / "out.mp4"
     result = make_runner(nsfw_threshold=0.0).run(T2V, payload, LocalContext(out))
-    assert result["prompt"] == "forbidden fruit" and out.stat().st_size == result["video"]["file_size"]
+    assert result["prompt"] == "forbidden fruit"
+    assert out.stat().st_size == result["video"]["file_size"]
 
 
 def test_operators_can_force_the_checker_on(make_runner, tmp_path):

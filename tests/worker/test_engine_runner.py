@@ -59,8 +59,11 @@ def test_text_to_audio(runner, tmp_path):
         tmp_path / "a.wav",
     )
     audio = out["audio"]
-    assert out["seed"] == 3 and out["prompt"] == "birdsong"
-    assert audio["content_type"] == "audio/wav" and audio["sample_rate"] == 48000 and audio["channels"] == 2
+    assert out["seed"] == 3
+    assert out["prompt"] == "birdsong"
+    assert audio["content_type"] == "audio/wav"
+    assert audio["sample_rate"] == 48000
+    assert audio["channels"] == 2
     assert audio["duration"] == pytest.approx(1.0, abs=1e-3)
     assert audio["file_size"] == (tmp_path / "a.wav").stat().st_size
 
@@ -105,7 +108,8 @@ def test_22b_audio_to_video_with_end_image(runner, assets, tmp_path):
         **SMALL,
     }
     out = _run(runner, "fal-ai/ltx-2.3-22b/audio-to-video", payload, tmp_path / "d.mp4")
-    assert out["video"]["num_frames"] == 9 and out["video"]["fps"] == pytest.approx(24)
+    assert out["video"]["num_frames"] == 9
+    assert out["video"]["fps"] == pytest.approx(24)
 
 
 def test_22b_text_to_video_webm(runner, tmp_path):
@@ -135,7 +139,8 @@ def test_corrupt_audio_fails_with_its_error_type(runner, tmp_path):
             tmp_path / "f.mp4",
         )
     detail = info.value.failure.body["detail"][0]
-    assert detail["type"] == "unsupported_audio_format" and detail["loc"] == ["body", "audio_url"]
+    assert detail["type"] == "unsupported_audio_format"
+    assert detail["loc"] == ["body", "audio_url"]
 
 
 def test_missing_lora_file_names_its_index(runner, tmp_path):

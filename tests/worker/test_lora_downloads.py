@@ -106,7 +106,8 @@ def test_concurrent_requests_for_one_url_fetch_it_once(lora_server, tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert hits == ["/lora-b"] and len(set(paths)) == 1
+    assert hits == ["/lora-b"]
+    assert len(set(paths)) == 1
 
 
 def test_download_failure_names_the_lora_index(runner, lora_server, tmp_path):
@@ -115,7 +116,8 @@ def test_download_failure_names_the_lora_index(runner, lora_server, tmp_path):
     with pytest.raises(JobError) as info:
         run(runner, payload, tmp_path)
     detail = info.value.failure.body["detail"][0]
-    assert detail["type"] == "file_download_error" and detail["loc"] == ["body", "loras", 1, "path"]
+    assert detail["type"] == "file_download_error"
+    assert detail["loc"] == ["body", "loras", 1, "path"]
 
 
 def test_camera_lora_is_applied_from_its_configured_source(runner, lora_server, tmp_path):
@@ -128,7 +130,8 @@ def test_camera_lora_is_applied_from_its_configured_source(runner, lora_server, 
     with pytest.raises(JobError) as info:
         run(runner, {**plain, "camera_lora": "jib_up"}, tmp_path, "jib.mp4")
     detail = info.value.failure.body["detail"][0]
-    assert detail["type"] == "feature_not_supported" and detail["loc"] == ["body", "camera_lora"]
+    assert detail["type"] == "feature_not_supported"
+    assert detail["loc"] == ["body", "camera_lora"]
 
 
 def test_local_lora_paths_only_inside_allowed_folders(tiny_model_dir, tmp_path):

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import KEY, LiveServer, start_server, stop_server
+
+from ..clients.live_server import KEY, LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(120)
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
@@ -55,11 +56,11 @@ def test_sigkilled_worker_job_is_rerun_once_after_restart(tmp_path: Path) -> Non
         assert "error" not in final
         messages = [line["message"] for line in final["logs"]]
         assert sum("A worker stopped responding" in m for m in messages) == 1
-        assert sum("(attempt 2)" in m for m in messages) == 1 and not any(
-            "(attempt 3)" in m for m in messages
-        )
+        assert sum("(attempt 2)" in m for m in messages) == 1
+        assert not any("(attempt 3)" in m for m in messages)
         result = httpx.get(submitted["response_url"], headers=AUTH)
-        assert result.status_code == 200 and result.json()["prompt"] == "survive"
+        assert result.status_code == 200
+        assert result.json()["prompt"] == "survive"
     finally:
         stop_server(server)
 
