@@ -100,7 +100,8 @@ def test_missing_model_folder_is_one_clear_line(tmp_path):
         ],
     )
     assert result.exit_code == 2
-    assert "no such folder" in result.output and "Traceback" not in result.output
+    assert "no such folder" in result.output
+    assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
@@ -119,7 +120,8 @@ def test_a_folder_without_a_model_is_one_clear_line(tmp_path):
         ],
     )
     assert result.exit_code == 2
-    assert "cannot load the model" in result.output and "Traceback" not in result.output
+    assert "cannot load the model" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_out_must_match_what_the_endpoint_writes(tiny_model_dir, tmp_path):
@@ -140,7 +142,8 @@ def test_out_must_match_what_the_endpoint_writes(tiny_model_dir, tmp_path):
                 str(tmp_path / out),
             ],
         )
-        assert result.exit_code == 2 and expected in result.output
+        assert result.exit_code == 2
+        assert expected in result.output
         assert not (tmp_path / out).exists()
 
 
@@ -162,5 +165,6 @@ def test_text_to_audio_logs_seconds_not_a_video_size(tiny_model_dir, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "s of audio" in result.output and "frames at" not in result.output
+    assert "s of audio" in result.output
+    assert "frames at" not in result.output
     assert out.read_bytes()[:4] == b"RIFF"

@@ -4,8 +4,9 @@ can be submitted as `/docs` does it."""
 from __future__ import annotations
 
 import pytest
-from api_harness import INPUTS, Harness
 from openapi_spec_validator import validate
+
+from .api_harness import INPUTS, Harness
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -14,7 +15,8 @@ pytestmark = pytest.mark.timeout(60)
 def test_each_endpoint_document_is_valid_and_at_fals_path(harness: Harness, app_id: str) -> None:
     ours = harness.client.get("/openapi/queue/openapi.json", params={"endpoint_id": app_id})
     fals = harness.client.get("/api/openapi/queue/openapi.json", params={"endpoint_id": app_id})
-    assert ours.status_code == fals.status_code == 200 and ours.json() == fals.json()
+    assert ours.status_code == fals.status_code == 200
+    assert ours.json() == fals.json()
     doc = fals.json()
     validate(doc)
     submit = doc["paths"][f"/{app_id}"]["post"]
@@ -31,7 +33,8 @@ def test_server_document_lists_every_endpoint_with_input_and_output(harness: Har
         assert body["schema"]["$ref"].endswith(f"/{endpoint.input_model.__name__}")
         run = doc["paths"][f"/run/{app_id}"]["post"]["responses"]["200"]["content"]["application/json"]
         assert run["schema"]["$ref"].endswith(f"/{endpoint.output_model.__name__}")
-        assert endpoint.input_model.__name__ in schemas and endpoint.output_model.__name__ in schemas
+        assert endpoint.input_model.__name__ in schemas
+        assert endpoint.output_model.__name__ in schemas
     assert not any(path.startswith(("/queue/{", "/run/{")) for path in doc["paths"])  # no untyped catch-all
     assert doc["components"]["securitySchemes"]["apiKeyAuth"]["name"] == "Authorization"
 
