@@ -150,3 +150,30 @@ def test_a_failed_output_write_leaves_nothing_behind(tmp_path: Any, monkeypatch:
     with pytest.raises(OSError):
         storage.put(b"x" * 100, file_name="video.mp4", content_type="video/mp4", owner="o")
     assert not list((tmp_path / "files").iterdir())
+
+
+def test_worker_waits_out_a_read_only_job_store_instead_of_crashing(
+    make_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h: Harness = make_harness(workers=0, heartbeat_s=0.05)
+    submitted = h.client.post(f"/queue/{T2A}", json={"prompt": "a"}).json()
+    worker = build_worker(h.settings, "store-trouble")
+    real_claim = worker.store.claim
+    broken = {"on": True}
+
+    def claim(*args: Any, **kwargs: Any) -> Any:
+        if broken["on"]:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(worker.store, "claim", claim)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive()
+    assert h.client.get(h.path(submitted["status_url"])).json()["status"] == "IN_QUEUE"
+    broken["on"] = False
+    assert "error" not in h.wait(submitted)
+    stop.set()
+    thread.join(timeout=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 import traceback
@@ -13,7 +14,7 @@ from ltxserve.engine.request import GenerationCancelled
 from ltxserve.files.resolve import InputResolver
 from ltxserve.files.storage import LocalStorage, probe_writable
 from ltxserve.jobs.queue import JobQueue
-from ltxserve.jobs.records import CANCELLED, INTERNAL_ERROR, JobRecord
+from ltxserve.jobs.records import CANCELLED, INTERNAL_ERROR, JobRecord, storage_failure
 from ltxserve.settings import Settings
 from ltxserve.worker.capabilities import served_endpoints
 from ltxserve.worker.context import JobContext, LeaseKeeper
@@ -107,7 +108,15 @@ class Worker:
             if not self._storage_ok():
                 stop.wait(self.settings.heartbeat_s)
                 continue
-            job = self.store.claim(self.worker_id, self.settings.lease_s, self.endpoints)
+            try:
+                job = self.store.claim(self.worker_id, self.settings.lease_s, self.endpoints)
+            except (OSError, sqlite3.Error) as exc:
+                if storage_failure(exc) is None:
+                    raise
+                # The store itself is full or read-only: wait for it instead of crash-looping.
+                log.warning("worker %s: the job store is not writable (%s); waiting", self.worker_id, exc)
+                stop.wait(self.settings.heartbeat_s)
+                continue
             if job is None:
                 self._state("ready")
                 stop.wait(self.settings.poll_interval_s)
