@@ -17,21 +17,24 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+# Defined once, where they are acted on (the engine's request, the media encoder's table); the schemas
+# re-export them.
+from ltxserve.engine.request import Acceleration as Acceleration
+from ltxserve.engine.request import LoraTarget
+from ltxserve.media.presets import VideoOutputType as VideoOutputType
+from ltxserve.media.presets import VideoQuality as VideoQuality
+from ltxserve.media.presets import VideoWriteMode as VideoWriteMode
+
 SizePreset = Literal[
     "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
 ]
 SizePresetOrAuto = Literal[
     "auto", "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
 ]
-VideoOutputType = Literal["X264 (.mp4)", "VP9 (.webm)", "PRORES4444 (.mov)", "GIF (.gif)"]
-VideoQuality = Literal["low", "medium", "high", "maximum"]
-VideoWriteMode = Literal["fast", "balanced", "small"]
 Scheduler = Literal["ltx2", "linear_quadratic", "beta"]
-Acceleration = Literal["none", "regular", "high", "full"]
 CameraLoRA = Literal[
     "dolly_in", "dolly_out", "dolly_left", "dolly_right", "jib_up", "jib_down", "static", "none"
 ]
-LoraTransformer = Literal["both", "video", "audio"]
 
 MAX_LORAS = 3
 # Largest side we accept for a custom size: LTX-2.3's largest documented output is 4K UHD (3840x2160).
@@ -111,7 +114,7 @@ class LoRAInput(BaseModel):
     scale: float = Field(
         default=1.0, ge=0.0, le=4.0, description="Scale factor for LoRA application (0.0 to 4.0)."
     )
-    transformer: LoraTransformer = Field(
+    transformer: LoraTarget = Field(
         default="both",
         description="Which transformer stream the LoRA is applied to: both, video only or audio only.",
     )

@@ -11,7 +11,7 @@ from ltxserve.engine import latents as lat
 from ltxserve.engine.latents import AudioShape, TokenState, VideoShape
 from ltxserve.engine.request import AudioInput, ImageInput
 from ltxserve.engine.sampling import noise_latent
-from ltxserve.engine.vae import encode_audio, encode_video, fit_image
+from ltxserve.engine.vae import encode_audio, encode_video, image_tensor
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def renoise_tokens(state: TokenState, sigma: float, generator: torch.Generator) 
 
 def _image_tokens(model, pixels: np.ndarray, plan: VideoPlan) -> torch.Tensor:
     """Encode one conditioning image at the plan's size → (1, h·w, C) tokens."""
-    image = fit_image(pixels, plan.pixel_height, plan.pixel_width)
+    image = image_tensor(pixels, plan.pixel_width, plan.pixel_height)
     return lat.pack_video(encode_video(model.video_vae, image)).cpu()
 
 

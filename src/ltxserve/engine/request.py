@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 
@@ -118,14 +118,6 @@ class GenerationResult:
     num_frames: int
     # Things the caller should tell the user (e.g. expansion fell back to the original prompt).
     warnings: tuple[str, ...] = ()
-
-
-class ProgressCallback(Protocol):
-    def __call__(self, stage: str, step: int, total: int) -> None: ...
-
-
-class CancelCheck(Protocol):
-    def __call__(self) -> bool: ...
 
 
 class GenerationCancelled(Exception):

@@ -7,7 +7,7 @@ import torch
 
 from ltxserve.engine.mel import log_mel
 from ltxserve.media.audio_convert import fit_length, resample, to_stereo
-from ltxserve.media.image_fit import fit_image as media_fit_image
+from ltxserve.media.image_fit import fit_image
 
 
 def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -15,12 +15,12 @@ def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
     return vae.latents_mean.view(*shape).float(), vae.latents_std.view(*shape).float()
 
 
-def fit_image(pixels: np.ndarray, height: int, width: int) -> torch.Tensor:
+def image_tensor(pixels: np.ndarray, width: int, height: int) -> torch.Tensor:
     """(H, W, 3) uint8 → (1, 3, 1, height, width) in [-1, 1], fitted by media's cover-and-crop rule.
 
     The worker already fits images to the output size; this resizes them for two-stage's half-size stage.
     """
-    fitted = np.array(media_fit_image(pixels, width, height), dtype=np.uint8)
+    fitted = np.array(fit_image(pixels, width, height), dtype=np.uint8)
     image = torch.from_numpy(fitted).permute(2, 0, 1)[None].float() / 127.5 - 1.0
     return image[:, :, None]
 
