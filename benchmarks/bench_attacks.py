@@ -100,7 +100,7 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(data: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
+def start(data: Path, command: str = "serve", **env: str) -> tuple[str, subprocess.Popen[bytes]]:
     port = _port()
     settings = {
         "LTXSERVE_RUNNER": "fake",
@@ -111,14 +111,14 @@ def start(data: Path, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
         "LTXSERVE_HEARTBEAT_S": "0.3",
         **env,
     }
-    cmd = [sys.executable, "-m", "ltxserve.api", "serve", "--port", str(port), "--data-dir", str(data)]
+    cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data)]
     proc = subprocess.Popen(
         cmd, env={**os.environ, **settings}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            if httpx.get(f"{base}/health", timeout=1).json()["ready"]:
+            if httpx.get(f"{base}/health", timeout=1).json()["ready"] or command == "api":
                 return base, proc
         except (httpx.HTTPError, ValueError, KeyError):
             pass
@@ -285,37 +285,46 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--kill-rounds", type=int, default=5)
+    parser.add_argument("--only", choices=["inputs", "streams", "kill"], default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        base, proc = start(Path(tmp) / "data", LTXSERVE_FETCH_CONNECT_TIMEOUT_S="2")
-        try:
-            codes = attack_inputs(base)
-            tried = sum(codes.values())
-            print(
-                f"bad inputs: {tried} tried -> {sum(n for c, n in codes.items() if c >= 500)} 5xx "
-                f"(codes: {dict(sorted(codes.items()))})"
-            )
-            before, peak, declared, chunked = big_prompt(base, proc.pid)
-            print(
-                f"200 MB prompt: {declared} (declared length), {chunked} (chunked); API RSS {before:.0f} MB "
-                f"before, peak {peak:.0f} MB"
-            )
-            hooks, hook_total, inputs, input_total = ssrf(base)
-            print(
-                f"SSRF: webhook URLs refused at submit {hooks}/{hook_total}; input URLs refused {inputs}/{input_total}"
-            )
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-        base, proc = start(Path(tmp) / "streams", LTXSERVE_WORKERS="0")
-        try:
-            cores = streams_cpu(base, proc.pid, args.streams)
-            print(f"{args.streams} open status streams: API uses {cores:.3f} cores")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-        rounds, lost, duplicated = kill_rounds(Path(tmp) / "kill", args.kill_rounds)
-        print(f"kill -9 rounds: {rounds} -> lost {lost}, duplicated {duplicated}")
+        if args.only in (None, "inputs"):
+            attack_the_inputs(Path(tmp))
+        if args.only in (None, "streams"):
+            base, proc = start(Path(tmp) / "streams", "api")  # no worker: every job stays queued
+            try:
+                cores = streams_cpu(base, proc.pid, args.streams)
+                print(f"{args.streams} open status streams: API uses {cores:.3f} cores")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        if args.only in (None, "kill"):
+            rounds, lost, duplicated = kill_rounds(Path(tmp) / "kill", args.kill_rounds)
+            print(f"kill -9 rounds: {rounds} -> lost {lost}, duplicated {duplicated}")
+
+
+def attack_the_inputs(tmp: Path) -> None:
+    """Bad inputs, the 200 MB prompt and the SSRF targets against one server."""
+    base, proc = start(tmp / "data", LTXSERVE_FETCH_CONNECT_TIMEOUT_S="2")
+    try:
+        codes = attack_inputs(base)
+        tried = sum(codes.values())
+        print(
+            f"bad inputs: {tried} tried -> {sum(n for c, n in codes.items() if c >= 500)} 5xx "
+            f"(codes: {dict(sorted(codes.items()))})"
+        )
+        before, peak, declared, chunked = big_prompt(base, proc.pid)
+        print(
+            f"200 MB prompt: {declared} (declared length), {chunked} (chunked); API RSS {before:.0f} MB "
+            f"before, peak {peak:.0f} MB"
+        )
+        hooks, hook_total, inputs, input_total = ssrf(base)
+        print(
+            f"SSRF: webhook URLs refused at submit {hooks}/{hook_total}; input URLs refused {inputs}/{input_total}"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
