@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -14,6 +15,10 @@ from ltxserve.engine.fuse import WeightBackup
 from ltxserve.engine.lora import AdapterSet, LoraError, LoraWeights, read_lora
 from ltxserve.engine.lora_formats import ModuleIndex
 from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
+
+if TYPE_CHECKING:
+    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
 DISTILLED = "distilled"
 # Parsed LoRA files kept in host memory, ready to attach (keyed by path, size and mtime); the distilled
@@ -61,8 +66,8 @@ class RequestAdapters:
 
     def __init__(
         self,
-        transformer,
-        connectors,
+        transformer: LTX2VideoTransformer3DModel,
+        connectors: LTX2TextConnectors,
         distilled_path: Path | None,
         compute_dtype: torch.dtype | None = None,
         cache_bytes: int = CACHE_BYTES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,6 +13,9 @@ from ltxserve.engine.latents import AudioShape, TokenState, VideoShape
 from ltxserve.engine.request import AudioInput, ImageInput
 from ltxserve.engine.sampling import noise_latent
 from ltxserve.engine.vae import encode_audio, encode_video, image_tensor
+
+if TYPE_CHECKING:
+    from ltxserve.engine.model import ModelParts
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class VideoPlan:
 
 
 def video_tokens(
-    model,
+    model: ModelParts,
     plan: VideoPlan,
     first_image: ImageInput | None,
     end_image: ImageInput | None,
@@ -65,7 +69,7 @@ def video_tokens(
     return state.to(model.device)
 
 
-def dummy_video_tokens(model, fps: float) -> TokenState:
+def dummy_video_tokens(model: ModelParts, fps: float) -> TokenState:
     """A one-token video stream for audio-only generation (isolated, so it never reaches the audio)."""
     shape = VideoShape(model.video_channels, 1, 1, 1)
     zeros = torch.zeros(1, 1, shape.channels)
@@ -75,7 +79,7 @@ def dummy_video_tokens(model, fps: float) -> TokenState:
 
 
 def audio_tokens(
-    model,
+    model: ModelParts,
     shape: AudioShape,
     audio: AudioInput | None,
     seconds: float,
@@ -115,7 +119,7 @@ def renoise_tokens(state: TokenState, sigma: float, generator: torch.Generator) 
     )
 
 
-def _image_tokens(model, pixels: np.ndarray, plan: VideoPlan) -> torch.Tensor:
+def _image_tokens(model: ModelParts, pixels: np.ndarray, plan: VideoPlan) -> torch.Tensor:
     """Encode one conditioning image at the plan's size → (1, h·w, C) tokens."""
     image = image_tensor(pixels, plan.pixel_width, plan.pixel_height)
     return lat.pack_video(encode_video(model.video_vae, image)).cpu()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -14,6 +15,9 @@ from ltxserve.engine.guidance import Pass, PassPlan, combine, split_batch
 from ltxserve.engine.latents import TokenState
 from ltxserve.engine.passes import PassMasks
 from ltxserve.engine.request import Guidance
+
+if TYPE_CHECKING:
+    from diffusers import LTX2VideoTransformer3DModel
 
 # The transformer's timestep embedding expects σ scaled to [0, 1000].
 TIMESTEP_SCALE = 1000.0
@@ -72,7 +76,9 @@ class GuidanceCache:
 class Denoiser:
     """Wraps the transformer: velocity predictions → guided clean-sample estimates."""
 
-    def __init__(self, transformer, masks: PassMasks, dtype: torch.dtype) -> None:
+    def __init__(
+        self, transformer: LTX2VideoTransformer3DModel, masks: PassMasks, dtype: torch.dtype
+    ) -> None:
         self.transformer = transformer
         self.masks = masks
         self.dtype = dtype

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from diffusers import LTX2VideoTransformer3DModel
 
 # Video VAE: 32× spatial and 8× temporal compression, first frame kept on its own (F = 8k + 1).
 SPATIAL_COMPRESSION = 32
@@ -106,14 +110,20 @@ class TokenState:
         return self.latent[:, : self.generated]
 
 
-def video_coords(transformer, shape: VideoShape, fps: float, dtype: torch.dtype) -> torch.Tensor:
+def video_coords(
+    transformer: LTX2VideoTransformer3DModel, shape: VideoShape, fps: float, dtype: torch.dtype
+) -> torch.Tensor:
     """Pixel-space RoPE bounds (1, 3, T, 2), rounded through `dtype` as the reference's bf16 runs do."""
     coords = transformer.rope.prepare_video_coords(1, shape.frames, shape.height, shape.width, "cpu", fps=fps)
     return coords.to(dtype).float()
 
 
 def keyframe_coords(
-    transformer, shape: VideoShape, frame_index: int, fps: float, dtype: torch.dtype
+    transformer: LTX2VideoTransformer3DModel,
+    shape: VideoShape,
+    frame_index: int,
+    fps: float,
+    dtype: torch.dtype,
 ) -> torch.Tensor:
     """Positions of a one-latent-frame keyframe placed at pixel frame `frame_index` (no causal shift)."""
     single = VideoShape(shape.channels, 1, shape.height, shape.width)
@@ -124,7 +134,9 @@ def keyframe_coords(
     return coords.to(dtype).float()
 
 
-def audio_coords(transformer, shape: AudioShape, dtype: torch.dtype) -> torch.Tensor:
+def audio_coords(
+    transformer: LTX2VideoTransformer3DModel, shape: AudioShape, dtype: torch.dtype
+) -> torch.Tensor:
     """Time bounds in seconds (1, 1, T, 2) for the audio latent frames."""
     coords = transformer.audio_rope.prepare_audio_coords(1, shape.frames, "cpu")
     return coords.to(dtype).float()

@@ -8,9 +8,19 @@ each wrapper reads a per-sample mask from a shared `PassMasks` set just before t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.models.transformers.transformer_ltx2 import LTX2Attention
+
+# An attention processor: (attn, hidden_states, encoder_hidden_states, attention_mask, rotary...) -> output.
+Processor = Callable[..., torch.Tensor]
+Rotary = tuple[torch.Tensor, torch.Tensor] | None
 
 
 @dataclass
@@ -30,19 +40,19 @@ class PassMasks:
 class _SelfAttention:
     """Routes the STG perturbation of one modality's self-attention through its own mask."""
 
-    def __init__(self, inner, masks: PassMasks, modality: str) -> None:
+    def __init__(self, inner: Processor, masks: PassMasks, modality: str) -> None:
         self.inner = inner
         self.masks = masks
         self.modality = modality
 
     def __call__(
         self,
-        attn,
+        attn: LTX2Attention,
         hidden_states: torch.Tensor,
         encoder_hidden_states: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
-        query_rotary_emb=None,
-        key_rotary_emb=None,
+        query_rotary_emb: Rotary = None,
+        key_rotary_emb: Rotary = None,
         perturbation_mask: torch.Tensor | None = None,
         all_perturbed: bool | None = None,
     ) -> torch.Tensor:
@@ -70,18 +80,18 @@ class _SelfAttention:
 class _CrossModalAttention:
     """Zeroes the audio↔video attention output of the samples whose modalities are isolated."""
 
-    def __init__(self, inner, masks: PassMasks) -> None:
+    def __init__(self, inner: Processor, masks: PassMasks) -> None:
         self.inner = inner
         self.masks = masks
 
     def __call__(
         self,
-        attn,
+        attn: LTX2Attention,
         hidden_states: torch.Tensor,
         encoder_hidden_states: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
-        query_rotary_emb=None,
-        key_rotary_emb=None,
+        query_rotary_emb: Rotary = None,
+        key_rotary_emb: Rotary = None,
     ) -> torch.Tensor:
         out = self.inner(
             attn, hidden_states, encoder_hidden_states, attention_mask, query_rotary_emb, key_rotary_emb
@@ -93,7 +103,7 @@ class _CrossModalAttention:
         return out * keep.to(device=out.device, dtype=out.dtype)[:, None, None]
 
 
-def install_pass_controls(transformer) -> PassMasks:
+def install_pass_controls(transformer: LTX2VideoTransformer3DModel) -> PassMasks:
     """Wrap every block's self- and cross-modal attention processors once; returns the shared masks."""
     masks = PassMasks()
     for block in transformer.transformer_blocks:

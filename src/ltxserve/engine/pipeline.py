@@ -72,9 +72,13 @@ class Engine:
 
     @classmethod
     def load(
-        cls, model_dir: str | Path, device: str = "cpu", dtype: torch.dtype = torch.float32, **kw
+        cls,
+        model_dir: str | Path,
+        device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        tuning: Tuning | None = None,
     ) -> Engine:
-        return cls(ModelParts.load(Path(model_dir), device=device, dtype=dtype), **kw)
+        return cls(ModelParts.load(Path(model_dir), device=device, dtype=dtype), tuning)
 
     def generate(
         self,
@@ -167,7 +171,14 @@ class Engine:
             self._prompts.popitem(last=False)
         return context
 
-    def _first_stage(self, request, cond, generator, progress, cancelled) -> StageResult:
+    def _first_stage(
+        self,
+        request: EngineRequest,
+        cond: Conditioning,
+        generator: torch.Generator,
+        progress: ProgressFn,
+        cancelled: CancelFn,
+    ) -> StageResult:
         scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
         seconds = request.num_frames / request.fps
         audio_shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
@@ -198,7 +209,15 @@ class Engine:
         )
         return StageResult(video, audio)
 
-    def _refine_stage(self, request, cond, first: StageResult, generator, progress, cancelled) -> StageResult:
+    def _refine_stage(
+        self,
+        request: EngineRequest,
+        cond: Conditioning,
+        first: StageResult,
+        generator: torch.Generator,
+        progress: ProgressFn,
+        cancelled: CancelFn,
+    ) -> StageResult:
         """Upsample ×2 in latent space, re-noise to the refine schedule's start, refine without guidance."""
         progress("upsample", 0, 1)
         small = self._video_plan(request, 2)
@@ -237,7 +256,9 @@ class Engine:
         )
         return StageResult(video, audio)
 
-    def _decode_video(self, request: EngineRequest, video: TokenState, progress) -> np.ndarray | None:
+    def _decode_video(
+        self, request: EngineRequest, video: TokenState, progress: ProgressFn
+    ) -> np.ndarray | None:
         if request.mode == "text_to_audio":
             return None
         progress("decode_video", 0, 1)
@@ -247,7 +268,7 @@ class Engine:
         return frames[: request.num_frames]
 
     def _decode_audio(
-        self, request: EngineRequest, audio: TokenState, progress
+        self, request: EngineRequest, audio: TokenState, progress: ProgressFn
     ) -> tuple[np.ndarray | None, int]:
         if not request.generate_audio:
             return None, self.parts.audio_output_rate

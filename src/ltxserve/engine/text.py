@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from ltxserve.engine.denoiser import TextContext
+
+if TYPE_CHECKING:
+    from ltxserve.engine.model import ModelParts
 
 # The reference pads every prompt to this many tokens (left padding, as Gemma's chat prompts).
 MAX_PROMPT_TOKENS = 1024
 
 
-def encode_prompt(model, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS) -> TextContext:
+def encode_prompt(model: ModelParts, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS) -> TextContext:
     """All Gemma hidden states (embeddings + every layer), stacked and flattened, through the connectors."""
     tokenizer = model.tokenizer
     tokenizer.padding_side = "left"

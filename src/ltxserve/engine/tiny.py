@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,7 +93,7 @@ def random_weight(key: str, shape: tuple[int, ...], generator: torch.Generator) 
     return normal(gain / math.sqrt(fan_in))
 
 
-def _diffusers_module(cls: type, kwargs: dict):
+def _diffusers_module(cls: type[torch.nn.Module], kwargs: dict) -> torch.nn.Module:
     """Instantiate with parameters on meta and real buffers (filters are computed at construction)."""
     from accelerate import init_empty_weights
 
@@ -100,7 +101,12 @@ def _diffusers_module(cls: type, kwargs: dict):
         return cls(**kwargs)
 
 
-def _component(module, to_official, generator: torch.Generator, fixed: dict | None = None) -> dict:
+def _component(
+    module: torch.nn.Module,
+    to_official: Callable[[str], str],
+    generator: torch.Generator,
+    fixed: dict | None = None,
+) -> dict:
     """Official-layout bf16 tensors for every persistent entry of a diffusers module."""
     import torch
 

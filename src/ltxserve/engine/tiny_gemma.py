@@ -16,6 +16,7 @@ from ltxserve.engine import convert_keys
 
 if TYPE_CHECKING:
     import torch
+    from transformers import Gemma3Config
 
 TINY_TEXT = {
     "hidden_size": 32,
@@ -110,7 +111,7 @@ def train_sentencepiece() -> bytes:
     return model.getvalue()
 
 
-def gemma_config():
+def gemma_config() -> Gemma3Config:
     """The tiny `Gemma3Config` (image token ids follow the tokenizer's ids)."""
     from transformers import Gemma3Config
 
@@ -125,7 +126,7 @@ def gemma_config():
     )
 
 
-def gemma_tensors(config, generator: torch.Generator) -> dict:
+def gemma_tensors(config: Gemma3Config, generator: torch.Generator) -> dict:
     """Random bf16 weights in the original Gemma-3 key layout (the lm_head is tied, so not stored)."""
     from accelerate import init_empty_weights
     from transformers import Gemma3ForConditionalGeneration

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
@@ -9,8 +11,14 @@ from ltxserve.engine.mel import log_mel
 from ltxserve.media.audio_convert import fit_length, resample, to_stereo
 from ltxserve.media.image_fit import fit_image
 
+if TYPE_CHECKING:
+    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
-def _channel_stats(vae, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
+
+def _channel_stats(
+    vae: AutoencoderKLLTX2Video | AutoencoderKLLTX2Audio, ndim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     shape = [1, -1] + [1] * (ndim - 2)
     return vae.latents_mean.view(*shape).float(), vae.latents_std.view(*shape).float()
 
@@ -25,7 +33,7 @@ def image_tensor(pixels: np.ndarray, width: int, height: int) -> torch.Tensor:
     return image[:, :, None]
 
 
-def encode_video(vae, pixels: torch.Tensor) -> torch.Tensor:
+def encode_video(vae: AutoencoderKLLTX2Video, pixels: torch.Tensor) -> torch.Tensor:
     """(B, 3, F, H, W) in [-1, 1] → normalised latent (B, C, f, h, w): (μ − mean) / std."""
     weight = next(vae.parameters())
     posterior = vae.encode(pixels.to(device=weight.device, dtype=weight.dtype)).latent_dist
@@ -33,7 +41,7 @@ def encode_video(vae, pixels: torch.Tensor) -> torch.Tensor:
     return (posterior.mean.float() - mean) / std
 
 
-def decode_video(vae, latent: torch.Tensor) -> np.ndarray:
+def decode_video(vae: AutoencoderKLLTX2Video, latent: torch.Tensor) -> np.ndarray:
     """Normalised latent (1, C, f, h, w) → frames (F, H, W, 3) uint8."""
     dtype = next(vae.parameters()).dtype
     mean, std = _channel_stats(vae, 5)
@@ -43,17 +51,19 @@ def decode_video(vae, latent: torch.Tensor) -> np.ndarray:
     return video.permute(1, 2, 3, 0).contiguous().cpu().numpy()  # (F, H, W, C)
 
 
-def un_normalise_video(vae, latent: torch.Tensor) -> torch.Tensor:
+def un_normalise_video(vae: AutoencoderKLLTX2Video, latent: torch.Tensor) -> torch.Tensor:
     mean, std = _channel_stats(vae, 5)
     return latent.float() * std + mean
 
 
-def normalise_video(vae, latent: torch.Tensor) -> torch.Tensor:
+def normalise_video(vae: AutoencoderKLLTX2Video, latent: torch.Tensor) -> torch.Tensor:
     mean, std = _channel_stats(vae, 5)
     return (latent.float() - mean) / std
 
 
-def encode_audio(audio_vae, waveform: np.ndarray, rate: int, seconds: float, mel: dict) -> torch.Tensor:
+def encode_audio(
+    audio_vae: AutoencoderKLLTX2Audio, waveform: np.ndarray, rate: int, seconds: float, mel: dict[str, int]
+) -> torch.Tensor:
     """Waveform (C, N) → normalised audio latent (1, C_lat, T, M); the input is trimmed or padded to `seconds`.
 
     `mel` gives the VAE's front end: sample_rate, n_fft, hop, n_mels (from the checkpoint config).
@@ -69,7 +79,9 @@ def encode_audio(audio_vae, waveform: np.ndarray, rate: int, seconds: float, mel
     return _normalise_audio(audio_vae, latent)
 
 
-def decode_audio(audio_vae, vocoder, latent: torch.Tensor) -> np.ndarray:
+def decode_audio(
+    audio_vae: AutoencoderKLLTX2Audio, vocoder: LTX2VocoderWithBWE, latent: torch.Tensor
+) -> np.ndarray:
     """Normalised audio latent (1, C, T, M) → waveform (2, samples) float32 at the vocoder's output rate."""
     batch, channels, frames, bins = latent.shape
     packed = latent.float().transpose(1, 2).reshape(batch, frames, channels * bins)
@@ -81,7 +93,7 @@ def decode_audio(audio_vae, vocoder, latent: torch.Tensor) -> np.ndarray:
     return waveform[0].float().clamp(-1.0, 1.0).cpu().numpy()
 
 
-def _normalise_audio(audio_vae, latent: torch.Tensor) -> torch.Tensor:
+def _normalise_audio(audio_vae: AutoencoderKLLTX2Audio, latent: torch.Tensor) -> torch.Tensor:
     """(μ − mean) / std on the packed (B, T, C·M) layout, where the statistics live."""
     batch, channels, frames, bins = latent.shape
     packed = latent.transpose(1, 2).reshape(batch, frames, channels * bins)
