@@ -32,6 +32,7 @@ from ltxserve.worker.runner import JobCancelled, JobError, RunContext
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ltxserve.engine.tuning import Tuning
     from ltxserve.settings import Settings
 
 
@@ -47,8 +48,8 @@ class EngineRunner:
         expander: PromptExpander | None = None,
         expansion: ExpansionOptions | None = None,
         loras: LoraSources | None = None,
-        **engine_kw,
-    ):
+        tuning: Tuning | None = None,
+    ) -> None:
         self.model_dir = model_dir
         self.device = device
         self.limits = limits or MediaLimits()
@@ -57,7 +58,7 @@ class EngineRunner:
         self.expander = expander
         self.expansion = expansion
         self.loras = loras or LoraSources()
-        self.engine_kw = engine_kw
+        self.tuning = tuning  # None: the engine's defaults
         self.engine: Any = None
 
     @classmethod
@@ -90,7 +91,7 @@ class EngineRunner:
             from ltxserve.engine.pipeline import Engine
 
             dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-            self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, **self.engine_kw)
+            self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, tuning=self.tuning)
             if self.expander is not None or self.expansion is not None:
                 from ltxserve.engine.prompts import GemmaExpander
 
