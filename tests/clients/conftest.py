@@ -33,9 +33,13 @@ def engine_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium, driven by Playwright."""
+    """Debian's headless Chromium, driven by Playwright.
+
+    Package-scoped: Playwright's sync API keeps an event loop running in this thread while it lives, which
+    would make every later test's `asyncio.run` fail.
+    """
     with sync_playwright() as playwright:
         chromium = launch(playwright)
         yield chromium
