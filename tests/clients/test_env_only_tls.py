@@ -5,6 +5,7 @@ SSL_CERT_FILE), covering run, queue (subscribe), status, result and cancel."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ print(result)
 # The rest of the queue API, as fal's client docs show it.
 QUEUE_CALLS = """
 import json
+import os
 import fal_client
 
 app = "fal-ai/ltx-2.3-quality/text-to-audio"
@@ -139,3 +141,37 @@ def test_uploads_need_only_the_two_storage_constants(tls_server: LiveServer, tmp
     uploaded, video = done.stdout.split()
     assert uploaded.startswith(f"{tls_server.base_url}/files/")
     assert video.startswith(f"{tls_server.base_url}/files/")
+
+
+JS_OVER_TLS = """
+import { createFalClient } from "@fal-ai/client";
+const fal = createFalClient({
+  credentials: process.env.FAL_KEY,
+  proxyUrl: { url: process.env.LTXSERVE_URL + "/api/fal/proxy", when: "always" },
+});
+const { data } = await fal.subscribe("fal-ai/ltx-2.3-quality/text-to-audio", { input: { prompt: "a bell" } });
+console.log(data.audio.url);
+"""
+
+
+def test_js_client_trusts_the_certificate_through_node_extra_ca_certs(
+    tls_server: LiveServer, tmp_path: Path
+) -> None:
+    js_dir = Path(__file__).parent / "js"
+    script = js_dir / f"tls-check-{os.getpid()}.mjs"  # inside js/ so the installed client resolves
+    script.write_text(JS_OVER_TLS)
+    try:
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "FAL_KEY": KEY,
+            "LTXSERVE_URL": tls_server.base_url,
+            "NODE_EXTRA_CA_CERTS": tls_server.cert,
+        }
+        done = subprocess.run(
+            ["node", script.name], cwd=js_dir, env=env, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        script.unlink()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(f"{tls_server.base_url}/files/")
