@@ -75,3 +75,15 @@ def test_frames_for_audio():
     assert sizes.frames_for_audio(3.0, 24) == 73
     assert sizes.frames_for_audio(0.1, 24) == 9  # never below the minimum
     assert sizes.frames_for_audio(60.0, 24) == 481  # capped at the endpoint's maximum
+
+
+def test_model_grid_check_accepts_ltx23_and_names_a_mismatch() -> None:
+    sizes.check_model_grid(32, 8)
+    with pytest.raises(ValueError, match="compresses 16x in space and 8x in time"):
+        sizes.check_model_grid(16, 8)
+
+
+def test_the_tiny_model_reads_its_compression_from_its_config(tiny_engine) -> None:
+    scales = tiny_engine.parts.scales
+    assert (scales.spatial, scales.temporal) == (sizes.SPATIAL_STRIDE, sizes.FRAME_STRIDE)
+    assert scales.audio_per_second == 25.0

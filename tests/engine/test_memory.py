@@ -107,8 +107,9 @@ def test_tiny_weights_on_the_device_are_predicted_exactly(tiny_engine, tiny_size
 @pytest.mark.parametrize(("passes", "frames", "side"), [(1, 17, 128), (4, 33, 256)])
 def test_tiny_transformer_activation_matches_the_measured_peak(tiny_engine, tiny_sizes, passes, frames, side):
     transformer = tiny_engine.parts.transformer
-    video = VideoShape.for_pixels(128, frames, side, side)
-    audio = AudioShape.for_duration(8, 16, frames / 24)
+    scales = tiny_engine.parts.scales
+    video = VideoShape.for_pixels(128, frames, side, side, scales)
+    audio = AudioShape.for_duration(8, 16, frames / 24, scales)
     vt, at = video.frames * video.height * video.width, audio.frames
     context = 64
     args = dict(

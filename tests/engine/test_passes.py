@@ -13,10 +13,14 @@ from ltxserve.engine.text import encode_prompt
 def _setup(engine):
     parts = engine.parts
     g = torch.Generator().manual_seed(0)
-    plan = VideoPlan(VideoShape.for_pixels(parts.video_channels, 9, 64, 64), 64, 64, 9, 24.0)
+    plan = VideoPlan(VideoShape.for_pixels(parts.video_channels, 9, 64, 64, parts.scales), 64, 64, 9, 24.0)
     video = video_tokens(parts, plan, None, None, g)
     audio = audio_tokens(
-        parts, AudioShape.for_duration(parts.audio_channels, parts.audio_mel_bins, 0.375), None, 0.375, g
+        parts,
+        AudioShape.for_duration(parts.audio_channels, parts.audio_mel_bins, 0.375, parts.scales),
+        None,
+        0.375,
+        g,
     )
     pos, neg = encode_prompt(parts, "a boat"), encode_prompt(parts, "a car")
     return parts, video, audio, pos, neg

@@ -22,8 +22,10 @@ FALLBACK_PRESET = "landscape_16_9"
 FALLBACK_AREA = PRESET_SIZES[FALLBACK_PRESET][0] * PRESET_SIZES[FALLBACK_PRESET][1]
 
 # The video VAE compresses 8x in time (frame counts are 8k+1) and 32x in space; the two-stage
-# pipeline runs stage 1 at half size, so its final size must be a multiple of 64.
+# pipeline runs stage 1 at half size, so its final size must be a multiple of 64. These are the published
+# endpoints' rules; the worker refuses a checkpoint whose VAE compresses otherwise (`check_model_grid`).
 FRAME_STRIDE = 8
+SPATIAL_STRIDE = 32
 MIN_FRAMES, MAX_FRAMES = 9, 481
 
 AutoPolicy = Literal["fit", "aspect"]
@@ -31,7 +33,16 @@ AutoPolicy = Literal["fit", "aspect"]
 
 def size_multiple(two_stage: bool) -> int:
     """The pixel grid a final size must lie on: 32, or 64 when stage 1 runs at half size."""
-    return 64 if two_stage else 32
+    return 2 * SPATIAL_STRIDE if two_stage else SPATIAL_STRIDE
+
+
+def check_model_grid(spatial: int, temporal: int) -> None:
+    """Raise unless a checkpoint's VAE compresses as these sizes assume (read from its config at load)."""
+    if (spatial, temporal) != (SPATIAL_STRIDE, FRAME_STRIDE):
+        raise ValueError(
+            f"the model's video VAE compresses {spatial}x in space and {temporal}x in time; the served "
+            f"endpoints' sizes assume {SPATIAL_STRIDE}x and {FRAME_STRIDE}x (LTX-2.3)"
+        )
 
 
 def round_to_multiple(value: float, multiple: int) -> int:

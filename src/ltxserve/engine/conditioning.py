@@ -59,7 +59,7 @@ def video_tokens(
         clean = torch.cat([clean, image_tokens], dim=1)
         mask = torch.cat([mask, torch.full((1, per_frame, 1), 1.0 - end_image.strength)], dim=1)
         key_coords = lat.keyframe_coords(
-            model.transformer, shape, plan.num_frames - 1, plan.fps, model.coords_dtype
+            model.transformer, shape, plan.num_frames - 1, plan.fps, model.coords_dtype, model.scales.temporal
         )
         coords = torch.cat([coords, key_coords], dim=2)
 

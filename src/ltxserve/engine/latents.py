@@ -10,11 +10,15 @@ import torch
 if TYPE_CHECKING:
     from diffusers import LTX2VideoTransformer3DModel
 
-# Video VAE: 32× spatial and 8× temporal compression, first frame kept on its own (F = 8k + 1).
-SPATIAL_COMPRESSION = 32
-TEMPORAL_COMPRESSION = 8
-# Audio VAE: 16 kHz mel frames at hop 160 (100 per second), 4× temporal compression → 25 latents per second.
-AUDIO_LATENTS_PER_SECOND = 25.0
+
+@dataclass(frozen=True)
+class LatentScales:
+    """How the VAEs compress, read from the checkpoint's config (`loader.model_facts`)."""
+
+    temporal: int  # video: latent frames = (F − 1) / temporal + 1, first frame on its own (8 for LTX-2.3)
+    spatial: int  # video: pixels per latent cell side (32)
+    # audio: mel frames per second / the audio VAE's downsampling (16 kHz / hop 160 / 4 = 25)
+    audio_per_second: float
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,14 @@ class VideoShape:
     width: int
 
     @classmethod
-    def for_pixels(cls, channels: int, num_frames: int, height: int, width: int) -> VideoShape:
+    def for_pixels(
+        cls, channels: int, num_frames: int, height: int, width: int, scales: LatentScales
+    ) -> VideoShape:
         return cls(
             channels=channels,
-            frames=(num_frames - 1) // TEMPORAL_COMPRESSION + 1,
-            height=height // SPATIAL_COMPRESSION,
-            width=width // SPATIAL_COMPRESSION,
+            frames=(num_frames - 1) // scales.temporal + 1,
+            height=height // scales.spatial,
+            width=width // scales.spatial,
         )
 
     @property
@@ -49,9 +55,9 @@ class AudioShape:
     mel_bins: int
 
     @classmethod
-    def for_duration(cls, channels: int, mel_bins: int, seconds: float) -> AudioShape:
+    def for_duration(cls, channels: int, mel_bins: int, seconds: float, scales: LatentScales) -> AudioShape:
         return cls(
-            channels=channels, frames=max(1, round(seconds * AUDIO_LATENTS_PER_SECOND)), mel_bins=mel_bins
+            channels=channels, frames=max(1, round(seconds * scales.audio_per_second)), mel_bins=mel_bins
         )
 
 
@@ -124,13 +130,15 @@ def keyframe_coords(
     frame_index: int,
     fps: float,
     dtype: torch.dtype,
+    temporal: int,
 ) -> torch.Tensor:
-    """Positions of a one-latent-frame keyframe placed at pixel frame `frame_index` (no causal shift)."""
+    """Positions of a one-latent-frame keyframe placed at pixel frame `frame_index` (no causal shift);
+    it spans `temporal` pixel frames (the VAE's temporal compression)."""
     single = VideoShape(shape.channels, 1, shape.height, shape.width)
     coords = transformer.rope.prepare_video_coords(1, 1, single.height, single.width, "cpu", fps=1.0)
     coords = coords.clone()
     coords[:, 0, :, 0] = frame_index / fps
-    coords[:, 0, :, 1] = (frame_index + TEMPORAL_COMPRESSION) / fps
+    coords[:, 0, :, 1] = (frame_index + temporal) / fps
     return coords.to(dtype).float()
 
 

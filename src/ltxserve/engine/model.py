@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from ltxserve.engine.latents import LatentScales
+
 # LTX-2.3's STG block is 28 of 48; smaller (test) models use the block at the same relative depth.
 REFERENCE_STG_BLOCK, REFERENCE_BLOCKS = 28, 48
 # The reference runs in bf16 and so rounds RoPE positions to bf16; we always do, for the same outputs.
@@ -34,6 +36,7 @@ class ModelParts:
     audio_output_rate: int
     mel_config: dict[str, int]
     num_blocks: int
+    scales: LatentScales  # the VAEs' compression, from the checkpoint's config
     coords_dtype: torch.dtype = COORDS_DTYPE
     # The full Gemma-3 (LM head and vision tower) and its image preprocessor, for prompt expansion.
     language_model: Any = None
@@ -89,6 +92,11 @@ class ModelParts:
                 "n_mels": facts.audio_mel_bins,
             },
             num_blocks=facts.num_transformer_blocks,
+            scales=LatentScales(
+                temporal=facts.video_temporal_scale,
+                spatial=facts.video_spatial_scale,
+                audio_per_second=facts.audio_latents_per_second,
+            ),
             language_model=loaded.text_encoder,
             image_processor=_image_processor(loaded.files.gemma_dir),
         )

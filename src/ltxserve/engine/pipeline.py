@@ -181,7 +181,9 @@ class Engine:
     ) -> StageResult:
         scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
         seconds = request.num_frames / request.fps
-        audio_shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
+        audio_shape = AudioShape.for_duration(
+            self.parts.audio_channels, self.parts.audio_mel_bins, seconds, self.parts.scales
+        )
         audio = audio_tokens(self.parts, audio_shape, _conditioning(request), seconds, generator)
         if request.mode == "text_to_audio":
             video = dummy_video_tokens(self.parts, request.fps)
@@ -279,7 +281,9 @@ class Engine:
                 request.audio.waveform, request.audio.sample_rate, seconds
             ), request.audio.sample_rate
         progress("decode_audio", 0, 1)
-        shape = AudioShape.for_duration(self.parts.audio_channels, self.parts.audio_mel_bins, seconds)
+        shape = AudioShape.for_duration(
+            self.parts.audio_channels, self.parts.audio_mel_bins, seconds, self.parts.scales
+        )
         waveform = decode_audio(
             self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), shape)
         )
@@ -289,7 +293,9 @@ class Engine:
 
     def _video_plan(self, request: EngineRequest, downscale: int) -> VideoPlan:
         height, width = request.height // downscale, request.width // downscale
-        shape = VideoShape.for_pixels(self.parts.video_channels, request.num_frames, height, width)
+        shape = VideoShape.for_pixels(
+            self.parts.video_channels, request.num_frames, height, width, self.parts.scales
+        )
         return VideoPlan(shape, height, width, request.num_frames, request.fps)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
+from ltxserve.endpoints.sizes import check_model_grid
 from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
 from ltxserve.engine.request import (
     EngineRequest,
@@ -92,6 +93,8 @@ class EngineRunner:
 
             dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
             self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, tuning=self.tuning)
+            scales = self.engine.parts.scales
+            check_model_grid(scales.spatial, scales.temporal)
             if self.expander is not None or self.expansion is not None:
                 from ltxserve.engine.prompts import GemmaExpander
 
