@@ -27,3 +27,24 @@ def tiny_engine(tiny_model_dir: Path):
     from ltxserve.engine.pipeline import Engine
 
     return Engine.load(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster (installed server binaries; fails when missing) with a migrated template."""
+    from ltxserve.jobs.backends import migrate_database
+    from ltxserve.testing.postgres import ThrowawayPostgres
+
+    cluster = ThrowawayPostgres().start()
+    migrate_database(cluster.create_database("ltxserve_template"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def database_url(postgres, request: pytest.FixtureRequest) -> str:
+    """A fresh, migrated database for one test (a copy of the template: milliseconds)."""
+    import re
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
+    return postgres.create_database(f"t{id(request)}_{name}", template="ltxserve_template")

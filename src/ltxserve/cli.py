@@ -15,6 +15,8 @@ from rich.console import Console
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="LTX-2.3 behind the fal.ai model API.")
 models_app = typer.Typer(no_args_is_help=True, help="Write the tiny test model or download the real weights.")
 app.add_typer(models_app, name="models")
+db_app = typer.Typer(no_args_is_help=True, help="The PostgreSQL database of a many-host deployment.")
+app.add_typer(db_app, name="db")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -320,6 +322,24 @@ def worker_command(
     from ltxserve.worker.process import run_worker
 
     run_worker(load_settings(model_dir=model, data_dir=data_dir, device=device), worker_id, device)
+
+
+@db_app.command("migrate")
+def db_migrate(
+    database_url: Annotated[
+        str | None, typer.Option(help="postgresql://... (default: $LTXSERVE_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Create or upgrade the tables (procrastinate's and ltxserve's); safe to run again and concurrently."""
+    from ltxserve.jobs.backends import migrate_database
+    from ltxserve.settings import load_settings
+
+    url = load_settings(database_url=database_url).database_url
+    if not url:
+        console.print("[red]no database: pass --database-url or set LTXSERVE_DATABASE_URL[/red]")
+        raise typer.Exit(2)
+    done = migrate_database(url)
+    console.print("\n".join(done) if done else "the database is up to date")
 
 
 def main() -> None:  # pragma: no cover - console entry point

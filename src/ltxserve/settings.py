@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     # Where the store, stored files and the webhook key pair live.
     data_dir: Path = Path("ltxserve-data")
+    # Many hosts (docs/deploy.md): `postgresql://...` moves the queue and job records to PostgreSQL.
+    database_url: str | None = None
+    database_pool_size: int = 10
     host: str = "127.0.0.1"
     port: int = 8000
     # The externally visible base URL (behind a proxy); by default derived from each request.

@@ -8,5 +8,34 @@ from ltxserve.settings import Settings
 
 
 def open_queue(settings: Settings) -> JobQueue:
-    """The queue every process of one deployment shares."""
+    """The queue every process of one deployment shares (PostgreSQL refuses an unmigrated database)."""
+    if settings.database_url:
+        from ltxserve.jobs.postgres.queue import PostgresQueue
+
+        return PostgresQueue(
+            settings.database_url,
+            settings.retention_s,
+            settings.lease_s,
+            pool_size=settings.database_pool_size,
+        )
     return JobStore(settings.db_path, settings.retention_s)
+
+
+def migrate_database(url: str) -> list[str]:
+    """Install procrastinate's schema and apply our migrations (idempotent); returns what was done."""
+    import psycopg
+
+    from ltxserve.jobs.postgres import schema
+    from ltxserve.jobs.postgres.dispatch import Dispatch
+
+    done: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not schema.procrastinate_installed(conn):
+            dispatch = Dispatch(url)
+            try:
+                dispatch.apply_schema()
+            finally:
+                dispatch.close()
+            done.append("procrastinate schema installed")
+        done += [f"ltxserve migration {v} applied" for v in schema.migrate(conn)]
+    return done

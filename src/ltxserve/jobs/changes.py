@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 WATCH_INTERVAL_S = 0.1
@@ -28,8 +28,14 @@ class ChangeSource(Protocol):
 class ChangeFeed:
     """Subscriptions keyed by request id; `notify` may be called from any thread."""
 
-    def __init__(self, source: ChangeSource | None = None, interval_s: float = WATCH_INTERVAL_S) -> None:
-        self._source, self._interval_s = source, interval_s
+    def __init__(
+        self,
+        source: ChangeSource | None = None,
+        interval_s: float = WATCH_INTERVAL_S,
+        on_subscribe: Callable[[], None] | None = None,
+    ) -> None:
+        """`source`: the polled watcher (SQLite); `on_subscribe`: starts a pushing one (LISTEN) lazily."""
+        self._source, self._interval_s, self._on_subscribe = source, interval_s, on_subscribe
         self._lock = threading.Lock()
         self._subs: dict[str, set[Subscription]] = {}
         self._wake = threading.Condition(self._lock)
@@ -49,6 +55,8 @@ class ChangeFeed:
     def subscribe(self, request_id: str) -> Subscription:
         """Register before reading the job's state, so no change between the read and the wait is missed."""
         sub = Subscription(self, request_id, asyncio.get_running_loop())
+        if self._on_subscribe is not None:
+            self._on_subscribe()
         with self._lock:
             self._subs.setdefault(request_id, set()).add(sub)
             self._start_watcher()
@@ -61,6 +69,10 @@ class ChangeFeed:
                 subs.discard(sub)
                 if not subs:
                     del self._subs[sub.request_id]
+
+    def subscribed(self) -> list[str]:
+        with self._lock:
+            return list(self._subs)
 
     def waiting(self) -> int:
         with self._lock:
