@@ -94,6 +94,7 @@ def create_app(settings: Settings, endpoints: dict[str, Endpoint] | None = None)
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        state.store.close()
 
     app = FastAPI(title="ltxserve", version="0.1.0", lifespan=lifespan)
     app.state.ltx = state

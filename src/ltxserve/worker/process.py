@@ -61,7 +61,10 @@ def run_worker(
         signal.signal(sig, lambda *_: stop.set())
     if with_parent:
         threading.Thread(target=_exit_with_parent, args=(stop,), daemon=True).start()
+    worker = build_worker(settings, worker_id, device)
     try:
-        build_worker(settings, worker_id, device).serve(stop)
+        worker.serve(stop)
     except WorkerLoadError:
         sys.exit(1)  # the reason is logged and in /health; `serve` decides whether to retry
+    finally:
+        worker.store.close()

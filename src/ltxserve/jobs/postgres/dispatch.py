@@ -9,6 +9,7 @@ one event loop thread per process.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import contextlib
 import threading
 from collections.abc import Collection, Coroutine
@@ -19,6 +20,8 @@ import procrastinate
 from procrastinate import exceptions, jobs
 
 TASK = "ltxserve.run_job"
+# procrastinate notifies on `procrastinate_queue_v1#<queue>`, and channel names stop at 63 bytes.
+MAX_QUEUE_NAME = 40
 T = TypeVar("T")
 
 
@@ -28,6 +31,14 @@ class Fetched:
 
     job_id: int
     request_id: str
+
+
+def queue_name(endpoint_id: str) -> str:
+    """The endpoint's procrastinate queue: its id, or a readable prefix plus a hash when too long."""
+    if len(endpoint_id) <= MAX_QUEUE_NAME:
+        return endpoint_id
+    digest = hashlib.sha1(endpoint_id.encode()).hexdigest()[:8]
+    return f"{endpoint_id[: MAX_QUEUE_NAME - 9]}~{digest}"
 
 
 class Dispatch:
@@ -59,7 +70,9 @@ class Dispatch:
 
     def defer(self, request_id: str, endpoint_id: str, priority: int) -> int | None:
         """Queue a job on its endpoint's queue; the waiting entry's id when this request id has one already."""
-        task = self.app.configure_task(TASK, queue=endpoint_id, priority=priority, queueing_lock=request_id)
+        task = self.app.configure_task(
+            TASK, queue=queue_name(endpoint_id), priority=priority, queueing_lock=request_id
+        )
         try:
             return self._call(task.defer_async(request_id=request_id))
         except exceptions.AlreadyEnqueued:
@@ -77,9 +90,9 @@ class Dispatch:
                 self._workers[worker_id] = ref
         return ref
 
-    def fetch(self, worker_id: str, queues: Collection[str] | None) -> Fetched | None:
-        """The next job (priority, then age) on the given queues, marked `doing` for this worker."""
-        names = list(queues) if queues is not None else None
+    def fetch(self, worker_id: str, endpoints: Collection[str] | None) -> Fetched | None:
+        """The next job (priority, then age) of the given endpoints, marked `doing` for this worker."""
+        names = [queue_name(e) for e in endpoints] if endpoints is not None else None
         for _ in range(2):
             ref = self._worker_ref(worker_id)
             try:
