@@ -9,8 +9,8 @@ one event loop thread per process.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import contextlib
+import hashlib
 import threading
 from collections.abc import Collection, Coroutine
 from dataclasses import dataclass
