@@ -48,3 +48,14 @@ def database_url(postgres, request: pytest.FixtureRequest) -> str:
 
     name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40]
     return postgres.create_database(f"t{id(request)}_{name}", template="ltxserve_template")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An in-process S3 server (moto) with one bucket; its AWS_* variables set for this test run."""
+    from ltxserve.testing.s3 import InProcessS3
+
+    server = InProcessS3().start()
+    server.apply_env()
+    yield server
+    server.stop()

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Many hosts (docs/deploy.md): `postgresql://...` moves the queue and job records to PostgreSQL.
     database_url: str | None = None
     database_pool_size: int = 10
+    # `s3://bucket/prefix` puts outputs and uploads in S3-compatible storage (AWS_* variables for access).
+    storage_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # The externally visible base URL (behind a proxy); by default derived from each request.

@@ -21,7 +21,7 @@ from ltxserve.api.routes import files, meta, openapi, playground, proxy, queue, 
 from ltxserve.api.state import AppState
 from ltxserve.api.tokens import TokenSigner, load_or_create_secret
 from ltxserve.endpoints import Endpoint
-from ltxserve.files.storage import LocalStorage
+from ltxserve.files.backends import open_storage
 from ltxserve.jobs.backends import open_queue
 from ltxserve.jobs.webhooks import WebhookDispatcher, WebhookSigner
 from ltxserve.settings import Settings
@@ -42,7 +42,7 @@ def build_state(settings: Settings, endpoints: dict[str, Endpoint] | None = None
     return AppState(
         settings=settings,
         store=store,
-        storage=LocalStorage(settings.storage_dir, settings.retention_s),
+        storage=open_storage(settings),
         endpoints=endpoints,
         auth=Authenticator(settings.all_api_keys()),
         tokens=TokenSigner(load_or_create_secret(settings.data_dir / "server-secret.bin")),

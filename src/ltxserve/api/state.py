@@ -8,7 +8,7 @@ from ltxserve.api.auth import Authenticator
 from ltxserve.api.metrics import ApiMetrics
 from ltxserve.api.tokens import TokenSigner
 from ltxserve.endpoints import Endpoint
-from ltxserve.files.storage import LocalStorage
+from ltxserve.files.objects import ObjectStore
 from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.webhooks import WebhookSigner
 from ltxserve.settings import Settings
@@ -20,7 +20,7 @@ class AppState:
 
     settings: Settings
     store: JobQueue
-    storage: LocalStorage
+    storage: ObjectStore
     endpoints: dict[str, Endpoint]
     auth: Authenticator
     tokens: TokenSigner

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from ltxserve.files.datauri import is_data_uri, parse_data_uri
 from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import Fetched, SafeFetcher
-from ltxserve.files.storage import LocalStorage, ObjectMeta, object_key_from_url
+from ltxserve.files.objects import ObjectStore
+from ltxserve.files.storage import ObjectMeta, object_key_from_url
 from ltxserve.settings import Settings
 
 
 class InputResolver:
     """Turns the URL in an input field into bytes, without HTTP for data URIs and our own files."""
 
-    def __init__(self, storage: LocalStorage, fetcher: SafeFetcher, max_bytes: int) -> None:
+    def __init__(self, storage: ObjectStore, fetcher: SafeFetcher, max_bytes: int) -> None:
         self.storage = storage
         self.fetcher = fetcher
         self.max_bytes = max_bytes
 
     @classmethod
-    def from_settings(cls, settings: Settings, storage: LocalStorage) -> InputResolver:
+    def from_settings(cls, settings: Settings, storage: ObjectStore) -> InputResolver:
         fetcher = SafeFetcher(
             settings.fetch_allow_hosts,
             settings.fetch_connect_timeout_s,
@@ -47,7 +47,7 @@ class InputResolver:
         if meta is not None:  # copied on disk, never whole in memory (LoRAs reach gigabytes)
             if meta.size > limit:
                 raise FetchError(f"file larger than {limit} bytes", too_large=True)
-            shutil.copyfile(self.storage.path(meta), dest)
+            self.storage.copy_to(meta, dest)
             return meta.content_type
         if is_data_uri(url):
             fetched = self.read(url, owner, limit)
@@ -71,4 +71,4 @@ class InputResolver:
         meta = self._own_meta(url, owner)
         if meta is None:
             return None
-        return Fetched(self.storage.path(meta).read_bytes(), meta.content_type, url)
+        return Fetched(self.storage.read_bytes(meta), meta.content_type, url)

@@ -11,8 +11,8 @@ from typing import Any
 from ltxserve.files.datauri import encode_data_uri
 from ltxserve.files.errors import FetchError
 from ltxserve.files.fetch import Fetched
+from ltxserve.files.objects import ObjectStore
 from ltxserve.files.resolve import InputResolver
-from ltxserve.files.storage import LocalStorage
 from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.records import (
     INTERNAL_ERROR,
@@ -72,7 +72,7 @@ class JobContext:
         self,
         job: JobRecord,
         store: JobQueue,
-        storage: LocalStorage,
+        storage: ObjectStore,
         resolver: InputResolver,
         lease: LeaseKeeper,
     ) -> None:

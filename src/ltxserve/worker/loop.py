@@ -11,8 +11,9 @@ import traceback
 from pathlib import Path
 
 from ltxserve.engine.request import GenerationCancelled
+from ltxserve.files.objects import ObjectStore
 from ltxserve.files.resolve import InputResolver
-from ltxserve.files.storage import LocalStorage, probe_writable
+from ltxserve.files.storage import probe_writable
 from ltxserve.jobs.queue import JobQueue
 from ltxserve.jobs.records import CANCELLED, INTERNAL_ERROR, JobRecord, storage_failure
 from ltxserve.settings import Settings
@@ -34,7 +35,7 @@ class Worker:
         self,
         settings: Settings,
         store: JobQueue,
-        storage: LocalStorage,
+        storage: ObjectStore,
         resolver: InputResolver,
         runner: JobRunner,
         worker_id: str,

@@ -9,8 +9,8 @@ import socket
 import sys
 import threading
 
+from ltxserve.files.backends import open_storage
 from ltxserve.files.resolve import InputResolver
-from ltxserve.files.storage import LocalStorage
 from ltxserve.jobs.backends import open_queue
 from ltxserve.settings import Settings
 from ltxserve.worker.loop import Worker, WorkerLoadError
@@ -36,7 +36,7 @@ def build_worker(settings: Settings, worker_id: str | None = None, device: str |
     device = device or (settings.device if settings.device != "auto" else "cpu")
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
     store = open_queue(settings)
-    storage = LocalStorage(settings.storage_dir, settings.retention_s)
+    storage = open_storage(settings)
     resolver = InputResolver.from_settings(settings, storage)
     runner = build_runner(settings, device)
     return Worker(settings, store, storage, resolver, runner, worker_id, device)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ltxserve.api.body import parse_json, read_capped
@@ -13,21 +14,11 @@ from ltxserve.api.deps import BaseUrlDep, OwnerDep, StateDep
 from ltxserve.api.errors import fail
 from ltxserve.api.jobs_view import lifecycle_ttl
 from ltxserve.api.state import AppState
+from ltxserve.api.upload_stream import stream_to
 from ltxserve.files.errors import StorageError
 from ltxserve.files.storage import ObjectMeta
 
 router = APIRouter(tags=["storage"])
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than `limit` bytes as they arrive."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise fail(413, f"Upload larger than {limit} bytes", "file_too_large")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def upload_ttl(request: Request) -> int | None:
@@ -62,12 +53,11 @@ def upload_token(state: StateDep, caller: OwnerDep, base: BaseUrlDep) -> dict[st
 async def cdn_upload(request: Request, state: StateDep, base: BaseUrlDep) -> dict[str, str]:
     """Python client, files up to 100 MB: the body is the file."""
     owner = token_owner(request, state)
-    data = await read_limited(request, state.settings.max_upload_bytes)
     content_type = request.headers.get("content-type", "application/octet-stream")
     name = request.headers.get("x-fal-file-name")
-    meta = state.storage.put(
-        data, file_name=name, content_type=content_type, owner=owner, ttl_s=upload_ttl(request)
-    )
+    meta = await run_in_threadpool(state.storage.reserve, name, content_type, owner, upload_ttl(request))
+    sink = await run_in_threadpool(state.storage.writer, meta.key)
+    await stream_to(request, sink, state.settings.max_upload_bytes)
     return {"access_url": file_url(base, meta)}
 
 
@@ -130,8 +120,8 @@ def pending_object(state: AppState, token: str, name: str, secret: str | None) -
 async def put_upload(token: str, name: str, request: Request, state: StateDep) -> dict[str, str]:
     """The single PUT of the initiate flow (authorised by the secret in `upload_url`)."""
     meta = pending_object(state, token, name, request.query_params.get("upload"))
-    data = await read_limited(request, state.settings.max_upload_bytes)
-    state.storage.write(meta.key, [data])
+    sink = await run_in_threadpool(state.storage.writer, meta.key)
+    await stream_to(request, sink, state.settings.max_upload_bytes)
     return {"status": "ok"}
 
 
@@ -179,18 +169,20 @@ async def complete_js_parts(token: str, name: str, request: Request, state: Stat
 
 
 async def _put_part(request: Request, state: AppState, meta: ObjectMeta, upload_id: str, part: int) -> str:
-    data = await read_limited(request, state.settings.max_upload_bytes)
     try:
-        return state.storage.write_part(meta.key, upload_id, part, data)
+        sink = state.storage.part_writer(meta.key, upload_id, part)
     except StorageError as exc:
         raise fail(400, str(exc), "bad_request") from None
+    return await stream_to(request, sink, state.settings.max_upload_bytes)
 
 
 async def _complete(request: Request, state: AppState, meta: ObjectMeta, upload_id: str) -> dict[str, str]:
     try:
         raw = await read_capped(request, SMALL_BODY_BYTES)
         parts = [int(p["partNumber"]) for p in parse_json(raw)["parts"]]
-        done = state.storage.complete_parts(meta.key, upload_id, parts, state.settings.max_upload_bytes)
+        done = await run_in_threadpool(
+            state.storage.complete_parts, meta.key, upload_id, parts, state.settings.max_upload_bytes
+        )
     except (ValueError, KeyError, TypeError, StorageError) as exc:
         raise fail(400, f"Cannot complete upload: {exc}", "bad_request") from None
     return {"status": "ok", "key": done.key}

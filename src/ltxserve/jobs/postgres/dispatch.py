@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import threading
+import time
 from collections.abc import Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from procrastinate import exceptions, jobs
 TASK = "ltxserve.run_job"
 # procrastinate notifies on `procrastinate_queue_v1#<queue>`, and channel names stop at 63 bytes.
 MAX_QUEUE_NAME = 40
+HEARTBEAT_EVERY_S = 1.0
 T = TypeVar("T")
 
 
@@ -52,6 +54,7 @@ class Dispatch:
         self.app = procrastinate.App(connector=connector)
         self._call(self._open())
         self._workers: dict[str, int] = {}
+        self._beats: dict[str, float] = {}
         self._lock = threading.Lock()
 
     async def _open(self) -> None:
@@ -108,6 +111,12 @@ class Dispatch:
         return None
 
     def heartbeat(self, worker_id: str) -> None:
+        """procrastinate's worker heartbeat, at most once per `HEARTBEAT_EVERY_S` (idle workers poll often)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._beats.get(worker_id, -1e9) < HEARTBEAT_EVERY_S:
+                return
+            self._beats[worker_id] = now
         self._call(self.app.job_manager.update_heartbeat(self._worker_ref(worker_id)))
 
     def finish(self, job_id: int, outcome: str) -> None:

@@ -484,16 +484,19 @@ class PostgresQueue:
         state: str,
         current_job: str | None,
         endpoints: Collection[str] | None = None,
+        error: str | None = None,
     ) -> None:
         served = Jsonb(sorted(endpoints)) if endpoints is not None else None
+        host = socket.gethostname()
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO ltxserve_workers (worker_id, pid, device, state, current_job, last_seen, endpoints,"
-                " host) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (worker_id) DO UPDATE SET pid = EXCLUDED.pid,"
-                " device = EXCLUDED.device, state = EXCLUDED.state, current_job = EXCLUDED.current_job,"
-                " last_seen = EXCLUDED.last_seen,"
-                " endpoints = COALESCE(EXCLUDED.endpoints, ltxserve_workers.endpoints), host = EXCLUDED.host",
-                (worker_id, pid, device, state, current_job, self.clock(), served, socket.gethostname()),
+                " host, error) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (worker_id) DO UPDATE SET"
+                " pid = EXCLUDED.pid, device = EXCLUDED.device, state = EXCLUDED.state,"
+                " current_job = EXCLUDED.current_job, last_seen = EXCLUDED.last_seen,"
+                " endpoints = COALESCE(EXCLUDED.endpoints, ltxserve_workers.endpoints), host = EXCLUDED.host,"
+                " error = EXCLUDED.error",
+                (worker_id, pid, device, state, current_job, self.clock(), served, host, error),
             )
         if state in ("ready", "busy"):
             self.dispatch.heartbeat(worker_id)

@@ -71,7 +71,8 @@ MIGRATIONS: list[str] = [
         current_job TEXT,
         last_seen DOUBLE PRECISION NOT NULL,
         endpoints JSONB,
-        host TEXT
+        host TEXT,
+        error TEXT
     );
     CREATE TABLE ltxserve_objects (
         key TEXT PRIMARY KEY,
