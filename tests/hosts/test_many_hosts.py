@@ -18,6 +18,7 @@ from hosts import KEY, Deployment, WebhookReceiver, pointed_at
 pytestmark = pytest.mark.timeout(300)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
+A2V = "fal-ai/ltx-2.3-22b/audio-to-video"
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,21 @@ def test_a_job_submitted_to_one_api_is_read_and_downloaded_through_the_other(
     assert got.status_code == 200 and got.content.startswith(b"RIFF")
     receiver.wait_for(handle.request_id)
     assert receiver.received[handle.request_id] == 1
+
+
+def test_hosts_share_upload_tokens_files_and_the_webhook_key(
+    deployment: Deployment, client: fal_client.SyncClient, tmp_path: Path
+) -> None:
+    a, b = (api.base_url for api in deployment.apis)
+    jwks = [httpx.get(f"{base}/.well-known/jwks.json").json() for base in (a, b)]
+    assert jwks[0] == jwks[1]  # receivers verify signatures from either host
+    wav = tmp_path / "tone.wav"
+    wav.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28))
+    with pointed_at(a):
+        audio_url = client.upload_file(wav)
+    with pointed_at(b):  # the upload, in the bucket, is an input for a job taken by any worker
+        output = client.subscribe(A2V, {"prompt": "a speaker", "audio_url": audio_url})
+    assert output["video"]["url"].startswith(b)
 
 
 def test_a_worker_killed_mid_job_has_it_finished_once_by_the_other(

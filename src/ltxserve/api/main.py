@@ -39,14 +39,21 @@ def build_state(settings: Settings, endpoints: dict[str, Endpoint] | None = None
 
         endpoints = ENDPOINTS
     store = open_queue(settings)
+    secret_path, key_path = settings.data_dir / "server-secret.bin", settings.data_dir / "webhook-ed25519.pem"
+    if settings.database_url:  # many API hosts: one upload-token secret and one webhook key for all
+        from ltxserve.jobs.postgres.secrets import adopt_shared_files
+
+        load_or_create_secret(secret_path)
+        WebhookSigner(key_path)
+        adopt_shared_files(settings.database_url, [secret_path, key_path])
     return AppState(
         settings=settings,
         store=store,
         storage=open_storage(settings),
         endpoints=endpoints,
         auth=Authenticator(settings.all_api_keys()),
-        tokens=TokenSigner(load_or_create_secret(settings.data_dir / "server-secret.bin")),
-        webhook_signer=WebhookSigner(settings.data_dir / "webhook-ed25519.pem"),
+        tokens=TokenSigner(load_or_create_secret(secret_path)),
+        webhook_signer=WebhookSigner(key_path),
         metrics=ApiMetrics(store),
     )
 

@@ -85,6 +85,10 @@ MIGRATIONS: list[str] = [
         upload_secret TEXT
     );
     CREATE INDEX ltxserve_objects_expiry ON ltxserve_objects (expires_at);
+    CREATE TABLE ltxserve_secrets (
+        name TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+    );
     """,
 ]
 LATEST = len(MIGRATIONS)
