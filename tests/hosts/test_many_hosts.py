@@ -14,11 +14,13 @@ import httpx
 import pytest
 
 from hosts import KEY, Deployment, WebhookReceiver, pointed_at
+from ltxserve.endpoints import ENDPOINTS
 
 pytestmark = pytest.mark.timeout(300)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
 A2V = "fal-ai/ltx-2.3-22b/audio-to-video"
+TINY_ONLY = "fal-ai/ltx-2.3-quality/text-to-audio/lora"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,9 @@ def deployment(
     try:
         hosts.start_api()
         hosts.start_api()
+        # The fake workers serve every endpoint but one, which waits for a host with the real engine.
+        fake_serves = ",".join(e for e in ENDPOINTS if e != TINY_ONLY)
+        hosts.env["LTXSERVE_WORKER_ENDPOINTS"] = fake_serves
         hosts.start_worker("gpu-a")
         hosts.start_worker("gpu-b")
         _wait(lambda: sum(w["alive"] for w in _health(hosts, 0)["workers"]) == 2, "both workers ready")
@@ -185,3 +190,34 @@ def test_an_api_killed_mid_burst_loses_no_acknowledged_job(
                 timeout_s=120,
             )
             assert client.result(T2A, request_id)["audio"]["url"]
+
+
+def test_a_job_waits_for_a_host_that_serves_its_endpoint_then_runs_on_the_real_engine(
+    deployment: Deployment, client: fal_client.SyncClient, tiny_model_dir: Path
+) -> None:
+    with pointed_at(deployment.apis[0].base_url):
+        small = {"num_frames": 24, "frames_per_second": 24, "num_inference_steps": 8, "seed": 3}
+        handle = client.submit(TINY_ONLY, {"prompt": "a bell rings", "loras": [], **small})
+    time.sleep(1.0)  # two idle workers had every chance to take it
+    assert isinstance(client.status(TINY_ONLY, handle.request_id), fal_client.Queued)
+    waiting = _health(deployment, 1)["waiting"][TINY_ONLY]
+    assert waiting["reason"] == "no live worker serves this endpoint"
+    deployment.start_worker(
+        "gpu-tiny",
+        LTXSERVE_RUNNER="engine",
+        LTXSERVE_MODEL_DIR=str(tiny_model_dir),
+        LTXSERVE_WORKER_ENDPOINTS=TINY_ONLY,
+        LTXSERVE_LEASE_S="60",
+    )
+    with pointed_at(deployment.apis[1].base_url):
+        _wait(
+            lambda: isinstance(client.status(TINY_ONLY, handle.request_id), fal_client.Completed),
+            "the tiny-model worker",
+            timeout_s=240,
+        )
+        output = client.result(TINY_ONLY, handle.request_id)
+    audio = httpx.get(output["audio"]["url"], headers={"Authorization": f"Key {KEY}"}, follow_redirects=True)
+    assert audio.status_code == 200 and len(audio.content) > 1000
+    assert audio.headers["content-type"].startswith("audio/")
+    [tiny] = [w for w in _health(deployment, 0)["workers"] if w["worker_id"] == "gpu-tiny"]
+    assert tiny["endpoints"] == [TINY_ONLY]

@@ -123,4 +123,16 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, OSError | sqlite3.Error) and (failure := storage_failure(exc)) is not None:
         log.error("storage trouble on %s %s: %s", request.method, request.url.path, exc)
         return failure_response(failure)
+    if _database_unreachable(exc):  # PostgreSQL restarting or out of reach: retry later
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return failure_response(
+            request_error(503, "Database unavailable, retry shortly", "service_unavailable")
+        )
     return failure_response(request_error(500, "Internal server error", "internal_error"))
+
+
+def _database_unreachable(exc: Exception) -> bool:
+    """psycopg's connection errors and pool timeouts, recognised without importing psycopg."""
+    names = {type(e).__name__ for e in (exc, exc.__cause__) if e is not None}
+    modules = {type(e).__module__.split(".")[0] for e in (exc, exc.__cause__) if e is not None}
+    return bool(modules & {"psycopg", "psycopg_pool"}) and bool(names & {"OperationalError", "PoolTimeout"})

@@ -386,6 +386,12 @@ class PostgresQueue:
     def expire_overdue(self) -> None:
         """Fail queued jobs whose `x-fal-request-timeout` start deadline has passed."""
         now = self.clock()
+        with self.pool.connection() as conn:  # the common case: one indexed read, no lock
+            if not conn.execute(
+                "SELECT 1 FROM ltxserve_jobs WHERE status = 'IN_QUEUE' AND start_deadline < %s LIMIT 1",
+                (now,),
+            ).fetchone():
+                return
         with self._tx() as conn:
             rows = conn.execute(
                 "SELECT * FROM ltxserve_jobs WHERE status = 'IN_QUEUE' AND start_deadline < %s"
