@@ -198,8 +198,8 @@ def test_a_job_waits_for_a_host_that_serves_its_endpoint_then_runs_on_the_real_e
     with pointed_at(deployment.apis[0].base_url):
         small = {"num_frames": 24, "frames_per_second": 24, "num_inference_steps": 8, "seed": 3}
         handle = client.submit(TINY_ONLY, {"prompt": "a bell rings", "loras": [], **small})
-    time.sleep(1.0)  # two idle workers had every chance to take it
-    assert isinstance(client.status(TINY_ONLY, handle.request_id), fal_client.Queued)
+        time.sleep(1.0)  # two idle workers had every chance to take it
+        assert isinstance(client.status(TINY_ONLY, handle.request_id), fal_client.Queued)
     waiting = _health(deployment, 1)["waiting"][TINY_ONLY]
     assert waiting["reason"] == "no live worker serves this endpoint"
     deployment.start_worker(
