@@ -18,7 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import fal_client.client as fc
-from live_server import KEY, LiveServer, start_server, stop_server
+
+from ..clients.live_server import KEY, LiveServer, start_server, stop_server
 
 
 @dataclass

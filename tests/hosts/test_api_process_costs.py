@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_server import KEY, LiveServer, start_server, stop_server
+
+from ..clients.live_server import KEY, LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.timeout(300)
 MIB = 1024 * 1024

@@ -13,8 +13,9 @@ import fal_client
 import httpx
 import pytest
 
-from hosts import KEY, Deployment, WebhookReceiver, pointed_at
 from ltxserve.endpoints import ENDPOINTS
+
+from .hosts import KEY, Deployment, WebhookReceiver, pointed_at
 
 pytestmark = pytest.mark.timeout(300)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"

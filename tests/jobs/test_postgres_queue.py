@@ -8,7 +8,6 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from queue_backends import FakeClock
 from typer.testing import CliRunner
 
 from ltxserve.cli import app
@@ -16,6 +15,8 @@ from ltxserve.jobs.postgres.dispatch import queue_name
 from ltxserve.jobs.postgres.queue import ORPHAN_AGE_S, PostgresQueue
 from ltxserve.jobs.postgres.schema import SchemaOutdated
 from ltxserve.jobs.records import CANCELLED, NewJob
+
+from .queue_backends import FakeClock
 
 pytestmark = pytest.mark.timeout(60)
 APP = "fal-ai/ltx-2.3-quality/audio-to-video/lora"  # longer than a queue name may be
