@@ -11,10 +11,12 @@ from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 from ltxserve.cli import app
+from ltxserve.jobs.backends import open_queue
 from ltxserve.jobs.postgres.dispatch import queue_name
 from ltxserve.jobs.postgres.queue import ORPHAN_AGE_S, PostgresQueue
 from ltxserve.jobs.postgres.schema import SchemaOutdated
 from ltxserve.jobs.records import CANCELLED, NewJob
+from ltxserve.settings import Settings
 
 from .queue_backends import FakeClock
 
@@ -108,6 +110,8 @@ def test_an_unmigrated_database_is_refused_until_db_migrate(postgres: Any) -> No
     url = postgres.create_database("empty_for_migrate")
     with pytest.raises(SchemaOutdated, match="ltxserve db migrate"):
         PostgresQueue(url)
+    with pytest.raises(SystemExit, match="run `ltxserve db migrate` first"):  # what `api`/`worker` print
+        open_queue(Settings(database_url=url))
     runner = CliRunner()
     first = runner.invoke(app, ["db", "migrate", "--database-url", url])
     assert first.exit_code == 0, first.output

@@ -11,13 +11,17 @@ def open_queue(settings: Settings) -> JobQueue:
     """The queue every process of one deployment shares (PostgreSQL refuses an unmigrated database)."""
     if settings.database_url:
         from ltxserve.jobs.postgres.queue import PostgresQueue
+        from ltxserve.jobs.postgres.schema import SchemaOutdated
 
-        return PostgresQueue(
-            settings.database_url,
-            settings.retention_s,
-            settings.lease_s,
-            pool_size=settings.database_pool_size,
-        )
+        try:
+            return PostgresQueue(
+                settings.database_url,
+                settings.retention_s,
+                settings.lease_s,
+                pool_size=settings.database_pool_size,
+            )
+        except SchemaOutdated as exc:  # one clear line instead of a traceback
+            raise SystemExit(f"ltxserve: {exc}") from None
     return JobStore(settings.db_path, settings.retention_s)
 
 
