@@ -15,6 +15,7 @@ from ltxserve.engine.guidance import Pass, PassPlan, combine, split_batch
 from ltxserve.engine.latents import TokenState
 from ltxserve.engine.passes import PassMasks
 from ltxserve.engine.request import Guidance
+from ltxserve.engine.stage_memo import TensorMemo, memoize_rope, tensor_key
 
 if TYPE_CHECKING:
     from diffusers import LTX2VideoTransformer3DModel
@@ -83,6 +84,10 @@ class Denoiser:
         self.masks = masks
         self.dtype = dtype
         self.forward_seconds = 0.0  # time spent inside the transformer (for the overhead benchmark)
+        self._ones_cache: dict[tuple[int, torch.device], torch.Tensor] = {}
+        # Coordinates repeated per pass, the same tensor at every step, so the RoPE memo hits.
+        self._coords = TensorMemo()
+        self.rope_memos = memoize_rope(transformer)
 
     def __call__(
         self,
@@ -118,7 +123,7 @@ class Denoiser:
         video_ctx, audio_ctx, ctx_mask = cond.contexts(plan, self.dtype)
 
         device = video.latent.device
-        self._set_masks(plan, device)
+        self._set_masks(plan)
         sigmas = torch.full((n,), sigma * TIMESTEP_SCALE, device=device)
         start = time.perf_counter()
         try:
@@ -134,13 +139,13 @@ class Denoiser:
                 encoder_attention_mask=ctx_mask,
                 audio_encoder_attention_mask=ctx_mask,
                 fps=cond.fps,
-                video_coords=video.coords.repeat(n, 1, 1, 1),
-                audio_coords=audio.coords.repeat(n, 1, 1, 1),
+                video_coords=self._repeated(video.coords, n),
+                audio_coords=self._repeated(audio.coords, n),
                 isolate_modalities=cond.audio_only,
                 spatio_temporal_guidance_blocks=list(cond.stg_blocks)
                 if Pass.PERTURBED in plan.passes
                 else None,
-                perturbation_mask=torch.ones(n, device=device) if Pass.PERTURBED in plan.passes else None,
+                perturbation_mask=self._ones(n, device) if Pass.PERTURBED in plan.passes else None,
                 use_cross_timestep=True,
                 return_dict=False,
             )
@@ -149,20 +154,28 @@ class Denoiser:
             self.forward_seconds += time.perf_counter() - start
         return video_v.float(), audio_v.float()
 
-    def _set_masks(self, plan: PassPlan, device: torch.device) -> None:
-        """Per-sample masks: STG only in the PERTURBED sample, isolation only in the ISOLATED one."""
-        n = len(plan.passes)
+    def _set_masks(self, plan: PassPlan) -> None:
+        """Per-sample masks (host tuples): STG only in the PERTURBED sample, isolation only in ISOLATED."""
 
-        def zero_at(kind: Pass) -> torch.Tensor:
-            mask = torch.ones(n, device=device)
-            mask[plan.index(kind)] = 0.0
-            return mask
+        def zero_at(kind: Pass | None) -> tuple[float, ...]:
+            return tuple(0.0 if p is kind else 1.0 for p in plan.passes)
 
         if Pass.PERTURBED in plan.passes:
-            self.masks.video_stg = zero_at(Pass.PERTURBED) if plan.video_stg else torch.ones(n, device=device)
-            self.masks.audio_stg = zero_at(Pass.PERTURBED) if plan.audio_stg else torch.ones(n, device=device)
+            self.masks.video_stg = zero_at(Pass.PERTURBED if plan.video_stg else None)
+            self.masks.audio_stg = zero_at(Pass.PERTURBED if plan.audio_stg else None)
         if Pass.ISOLATED in plan.passes:
             self.masks.cross_modal = zero_at(Pass.ISOLATED)
+
+    def _repeated(self, coords: torch.Tensor, n: int) -> torch.Tensor:
+        """(1, D, T, 2) → (n, D, T, 2), built once per stage and pass count."""
+        return self._coords.get((*tensor_key(coords), n), coords, lambda: coords.repeat(n, 1, 1, 1))
+
+    def _ones(self, n: int, device: torch.device) -> torch.Tensor:
+        """The transformer's own (n,) perturbation mask; ours route STG per modality (engine/passes.py)."""
+        key = (n, device)
+        if key not in self._ones_cache:
+            self._ones_cache[key] = torch.ones(n, device=device)
+        return self._ones_cache[key]
 
 
 def _to_denoised(

@@ -4,12 +4,14 @@ diffusers' LTX-2 transformer takes STG and modality isolation as switches for th
 STG perturbs video and audio self-attention together. Guidance batches different passes into one call
 and the reference perturbs each modality separately, so we wrap the affected attention processors:
 each wrapper reads a per-sample mask from a shared `PassMasks` set just before the forward call.
+The masks are host tuples (the plan is known on the host), so no wrapper ever reads a device value back:
+a step has no host sync. Their device tensors are built once per (mask, device, dtype) and reused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
@@ -21,20 +23,29 @@ if TYPE_CHECKING:
 # An attention processor: (attn, hidden_states, encoder_hidden_states, attention_mask, rotary...) -> output.
 Processor = Callable[..., torch.Tensor]
 Rotary = tuple[torch.Tensor, torch.Tensor] | None
+Mask = tuple[float, ...]
 
 
 @dataclass
 class PassMasks:
-    """Per-sample masks for the next forward call, shape (B,); None means "no effect"."""
+    """Per-sample masks for the next forward call, one value per batch sample; None means "no effect"."""
 
     # 0 where the modality's self-attention is skipped in the STG blocks; None leaves the transformer's own
     # `perturbation_mask` in charge (diffusers' behaviour: both modalities together).
-    video_stg: torch.Tensor | None = None
-    audio_stg: torch.Tensor | None = None
-    cross_modal: torch.Tensor | None = None  # 0 where audio↔video cross-attention is switched off
+    video_stg: Mask | None = None
+    audio_stg: Mask | None = None
+    cross_modal: Mask | None = None  # 0 where audio↔video cross-attention is switched off
+    _tensors: dict[tuple, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def clear(self) -> None:
         self.video_stg = self.audio_stg = self.cross_modal = None
+
+    def tensor(self, mask: Mask, like: torch.Tensor) -> torch.Tensor:
+        """`mask` as a (B, 1, 1) tensor on `like`'s device and dtype, built once and then reused."""
+        key = (mask, like.device, like.dtype)
+        if key not in self._tensors:
+            self._tensors[key] = torch.tensor(mask, dtype=like.dtype).to(like.device)[:, None, None]
+        return self._tensors[key]
 
 
 class _SelfAttention:
@@ -60,11 +71,10 @@ class _SelfAttention:
         # The transformer passes a mask only inside STG blocks; outside them nothing is perturbed.
         if perturbation_mask is None or own is None:
             mask, everything = perturbation_mask, all_perturbed
-        elif bool((own != 0).all()):
+        elif all(value != 0 for value in own):
             mask, everything = None, False
         else:
-            mask = own.to(device=hidden_states.device, dtype=hidden_states.dtype)[:, None, None]
-            everything = bool((own == 0).all())
+            mask, everything = self.masks.tensor(own, hidden_states), all(value == 0 for value in own)
         return self.inner(
             attn,
             hidden_states,
@@ -100,7 +110,7 @@ class _CrossModalAttention:
         if keep is None:
             return out
         # The block adds this output as a residual (x + gate·out), so a zero output removes the path exactly.
-        return out * keep.to(device=out.device, dtype=out.dtype)[:, None, None]
+        return out * self.masks.tensor(keep, out)
 
 
 def install_pass_controls(transformer: LTX2VideoTransformer3DModel) -> PassMasks:
