@@ -98,6 +98,16 @@ def fit(
     print(json.dumps(report, indent=2))
 
 
+AttentionOpt = Annotated[
+    str | None,
+    typer.Option(help="Attention kernel: auto|sdpa|flash|flash3|cudnn|sage (LTXSERVE_ATTENTION)."),
+]
+CompileOpt = Annotated[
+    str | None,
+    typer.Option("--compile", help="none|blocks: compile the transformer blocks (LTXSERVE_COMPILE)."),
+]
+
+
 @app.command()
 def generate(
     endpoint_id: Annotated[str, typer.Argument(help="e.g. fal-ai/ltx-2.3-22b/text-to-video/lora")],
@@ -112,6 +122,8 @@ def generate(
     end_image: Annotated[Path | None, typer.Option(help="Image file for end_image_url.")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="name=value (JSON values allowed).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
+    attention: AttentionOpt = None,
+    compile_blocks: CompileOpt = None,
 ) -> None:
     """Run one generation in-process with a progress bar, write the file and print the output JSON."""
     from pydantic import ValidationError
@@ -143,11 +155,14 @@ def generate(
             f"[red]error[/red] --model {model}: no such folder (see docs/models.md, or run scripts/quickstart)"
         )
         raise typer.Exit(2)
-    output = _run(endpoint_id, payload, model, out, device)
+    speed = {"attention": attention, "compile": compile_blocks}
+    output = _run(endpoint_id, payload, model, out, device, speed)
     print(json.dumps(output, indent=2))
 
 
-def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, device: str) -> dict[str, Any]:
+def _run(
+    endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, device: str, speed: dict[str, Any]
+) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ltxserve.settings import load_settings
@@ -156,7 +171,7 @@ def _run(endpoint_id: str, payload: dict[str, Any], model: Path, out: Path, devi
     from ltxserve.worker.runner import JobError
 
     # The safety and expansion settings (LTXSERVE_SAFETY_*, LTXSERVE_EXPANSION_*) apply here too.
-    runner = EngineRunner.from_settings(load_settings(), model, device, standalone=True)
+    runner = EngineRunner.from_settings(load_settings(**speed), model, device, standalone=True)
     with console.status("loading the model"):
         try:
             runner.load()
@@ -261,6 +276,8 @@ def serve(
     tls: TlsOpt = None,
     tls_cert: TlsCertOpt = None,
     tls_key: TlsKeyOpt = None,
+    attention: AttentionOpt = None,
+    compile_blocks: CompileOpt = None,
 ) -> None:
     """The API and its workers on this machine (answers HTTP at once; /health shows the workers loading)."""
     from ltxserve.api.commands import run_serve
@@ -279,6 +296,8 @@ def serve(
             tls=tls,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            attention=attention,
+            compile=compile_blocks,
         )
     )
 

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     lora_cache_bytes: int = 50 * 1024**3
     # Host memory for parsed LoRA factors kept ready to fuse (docs/loras.md).
     lora_memory_bytes: int = Field(default=16 * 1024**3, ge=0)
+    # Speed (docs/performance.md): attention kernel and regional compilation of the transformer blocks.
+    attention: Literal["auto", "sdpa", "flash", "flash3", "cudnn", "sage"] = "auto"
+    compile: Literal["none", "blocks"] = "none"
     lora_local_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     camera_loras: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CAMERA_LORAS))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -48,7 +48,23 @@ class PassMasks:
         return self._tensors[key]
 
 
-class _SelfAttention:
+class _Wrapper:
+    """A processor wrapper; `inner` is the diffusers processor that computes the attention."""
+
+    inner: Any
+
+    # diffusers sets `processor._attention_backend` (set_attention_backend, engine/attention.py): the
+    # wrapped processor is the one that dispatches, so the attribute is forwarded to it.
+    @property
+    def _attention_backend(self):
+        return self.inner._attention_backend
+
+    @_attention_backend.setter
+    def _attention_backend(self, value) -> None:
+        self.inner._attention_backend = value
+
+
+class _SelfAttention(_Wrapper):
     """Routes the STG perturbation of one modality's self-attention through its own mask."""
 
     def __init__(self, inner: Processor, masks: PassMasks, modality: str) -> None:
@@ -87,7 +103,7 @@ class _SelfAttention:
         )
 
 
-class _CrossModalAttention:
+class _CrossModalAttention(_Wrapper):
     """Zeroes the audio↔video attention output of the samples whose modalities are isolated."""
 
     def __init__(self, inner: Processor, masks: PassMasks) -> None:

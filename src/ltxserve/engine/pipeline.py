@@ -13,6 +13,8 @@ import torch
 
 from ltxserve.engine import schedules
 from ltxserve.engine.adapters import RequestAdapters
+from ltxserve.engine.attention import use_attention
+from ltxserve.engine.compiled import compile_blocks
 from ltxserve.engine.conditioning import (
     VideoPlan,
     audio_tokens,
@@ -59,6 +61,9 @@ class Engine:
         # Prompt expansion with the loaded Gemma; the worker may swap in another expander (settings).
         self.expander: PromptExpander = GemmaExpander(parts)
         self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
+        # After the pass controls: the wrappers forward the backend to the processors they wrap.
+        self.attention = use_attention(parts.transformer, self.tuning.attention)
+        self.compiled = compile_blocks(parts.transformer, self.tuning.compile)
         self.adapters = RequestAdapters(
             parts.transformer,
             parts.connectors,

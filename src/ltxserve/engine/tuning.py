@@ -13,7 +13,15 @@ class Tuning:
 
     # Host memory for parsed LoRA files, least recently used first.
     lora_memory_bytes: int = CACHE_BYTES
+    # Attention kernel (engine/attention.py): `auto` picks the fastest one installed for the device.
+    attention: str = "auto"
+    # `blocks`: torch.compile the repeated transformer blocks (engine/compiled.py); `none` until measured.
+    compile: str = "none"
 
     @classmethod
     def from_settings(cls, settings) -> Tuning:
-        return cls(lora_memory_bytes=settings.lora_memory_bytes)
+        return cls(
+            lora_memory_bytes=settings.lora_memory_bytes,
+            attention=settings.attention,
+            compile=settings.compile,
+        )
