@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ltxserve.engine.decoding import decode
 from ltxserve.engine.request import Mode
 
 if TYPE_CHECKING:
@@ -159,20 +160,19 @@ class GemmaExpander:
         with_image = request.image is not None and self.sees_images and request.mode != "text_to_audio"
         inputs = self._inputs(request, with_image)
         device = self.model.device
-        prompt_length = inputs["input_ids"].shape[1]
         started = time.monotonic()
-        # Seeded from the request: the same request expands the same way; global RNG state is restored.
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(request.seed)
-            output = self.model.generate(
-                **{name: value.to(device) for name, value in inputs.items()},
-                max_new_tokens=self.options.max_new_tokens,
-                do_sample=True,
-                temperature=self.options.temperature,
-                max_time=self.options.timeout_s,
-            )
-        new_tokens = output[0, prompt_length:]
-        finished = _ends_with_eos(new_tokens, self.model.generation_config.eos_token_id)
+        # Seeded from the request: the same request expands the same way; no global RNG is touched.
+        generator = torch.Generator(device).manual_seed(request.seed)
+        eos = self.model.generation_config.eos_token_id
+        new_tokens, finished = decode(
+            self.model,
+            {name: value.to(device) for name, value in inputs.items()},
+            self.options.max_new_tokens,
+            self.options.temperature,
+            {eos} if isinstance(eos, int) else set(eos or ()),
+            generator,
+            started + self.options.timeout_s,
+        )
         if not finished and time.monotonic() - started >= self.options.timeout_s:
             raise ExpansionError(f"expansion timed out after {self.options.timeout_s:g} s")
         return clean_expansion(self.tokenizer.decode(new_tokens, skip_special_tokens=True))
@@ -200,11 +200,3 @@ class GemmaExpander:
             "token_type_ids": (encoded.input_ids == config.image_token_index).long(),
             "pixel_values": pixels.to(self.model.dtype),
         }
-
-
-def _ends_with_eos(tokens: Any, eos: int | list[int] | None) -> bool:
-    """Whether generation stopped on an end-of-sequence token (not on the token or time limit)."""
-    if eos is None or len(tokens) == 0:
-        return False
-    ids = {eos} if isinstance(eos, int) else set(eos)
-    return int(tokens[-1]) in ids
