@@ -67,7 +67,5 @@ def decode(
         if deadline is not None and time.monotonic() >= deadline:
             break
         mask = torch.cat([mask, mask.new_ones(1, 1)], dim=1)
-        out = model(
-            input_ids=token, attention_mask=mask, past_key_values=cache, use_cache=True, logits_to_keep=1
-        )
+        out = model(input_ids=token, attention_mask=mask, **cache, use_cache=True, logits_to_keep=1)
     return tokens, False
