@@ -18,6 +18,7 @@ import torch
 from ltxserve.engine import module_configs
 from ltxserve.engine.denoiser import TextContext
 from ltxserve.engine.gemma_loader import GEMMA3_12B_TEXT
+from ltxserve.engine.latents import LatentScales
 from ltxserve.engine.loader import model_facts
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.pipeline import Engine
@@ -126,6 +127,11 @@ def build_parts(config: dict, upsampler: dict, text: dict, device: torch.device,
             "n_mels": facts.audio_mel_bins,
         },
         num_blocks=facts.num_transformer_blocks,
+        scales=LatentScales(
+            temporal=facts.video_temporal_scale,
+            spatial=facts.video_spatial_scale,
+            audio_per_second=facts.audio_latents_per_second,
+        ),
     )
     return parts, sizes
 
