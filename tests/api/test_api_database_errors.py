@@ -23,5 +23,6 @@ def _answer(exc: Exception) -> tuple[int, dict[str, str]]:
 def test_lost_database_connections_and_pool_timeouts_are_503() -> None:
     for exc in (psycopg.OperationalError("connection refused"), PoolTimeout("no connection in 30 s")):
         code, body = _answer(exc)
-        assert code == 503 and body["error_type"] == "service_unavailable"
+        assert code == 503
+        assert body["error_type"] == "service_unavailable"
     assert _answer(ValueError("bug"))[0] == 500

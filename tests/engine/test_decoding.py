@@ -32,7 +32,8 @@ def test_sampling_is_seeded_and_bounded(gemma):
     inputs = expander._inputs(ExpansionRequest("text_to_video", "a fox", 1), False)
     with torch.inference_mode():
         runs = [decode(model, inputs, 12, 0.7, set(), torch.Generator().manual_seed(s))[0] for s in (4, 4, 5)]
-    assert runs[0] == runs[1] and runs[0] != runs[2]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
     assert all(len(r) == 12 for r in runs)
 
 
@@ -43,12 +44,15 @@ def test_a_past_deadline_stops_after_one_token(gemma):
         tokens, finished = decode(
             model, inputs, 50, 0.7, set(), torch.Generator().manual_seed(1), deadline=0.0
         )
-    assert len(tokens) == 1 and not finished
+    assert len(tokens) == 1
+    assert not finished
 
 
 def test_warpers_keep_top_k_and_the_top_p_nucleus():
     logits = torch.tensor([[4.0, 3.0, 2.0, 1.0, 0.0]])
     assert (warp(logits, 1.0, 2, None)[0, 2:] == 0).all()
     nucleus = warp(logits, 1.0, None, 0.7)[0]
-    assert nucleus[0] > 0 and nucleus[1] > 0 and (nucleus[2:] == 0).all()
+    assert nucleus[0] > 0
+    assert nucleus[1] > 0
+    assert (nucleus[2:] == 0).all()
     assert torch.allclose(warp(logits, 1.0, None, None).sum(), torch.tensor(1.0))

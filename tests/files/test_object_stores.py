@@ -59,7 +59,9 @@ def test_a_streamed_upload_larger_than_one_part_round_trips(storage: ObjectStore
     assert storage.meta(meta.key) is None  # not served while uploading
     pieces = [bytes([i]) * (3 * MIB) for i in range(4)]  # 12 MiB: more than one S3 part
     done = storage.write(meta.key, pieces)
-    assert done.size == 12 * MIB and done.complete and done.owner == "owner-a"
+    assert done.size == 12 * MIB
+    assert done.complete
+    assert done.owner == "owner-a"
     assert _download(storage, meta.key) == b"".join(pieces)
 
 

@@ -100,7 +100,8 @@ def test_a_job_submitted_to_one_api_is_read_and_downloaded_through_the_other(
     assert audio.startswith(a)  # built on the base URL the client used
     other_host = audio.replace(a, b)  # any API host serves it: the bytes are in the bucket
     got = httpx.get(other_host, headers={"Authorization": f"Key {KEY}"}, follow_redirects=True)
-    assert got.status_code == 200 and got.content.startswith(b"RIFF")
+    assert got.status_code == 200
+    assert got.content.startswith(b"RIFF")
     receiver.wait_for(handle.request_id)
     assert receiver.received[handle.request_id] == 1
 
@@ -218,7 +219,8 @@ def test_a_job_waits_for_a_host_that_serves_its_endpoint_then_runs_on_the_real_e
         )
         output = client.result(TINY_ONLY, handle.request_id)
     audio = httpx.get(output["audio"]["url"], headers={"Authorization": f"Key {KEY}"}, follow_redirects=True)
-    assert audio.status_code == 200 and len(audio.content) > 1000
+    assert audio.status_code == 200
+    assert len(audio.content) > 1000
     assert audio.headers["content-type"].startswith("audio/")
     [tiny] = [w for w in _health(deployment, 0)["workers"] if w["worker_id"] == "gpu-tiny"]
     assert tiny["endpoints"] == [TINY_ONLY]

@@ -84,7 +84,9 @@ def test_a_worker_without_heartbeats_has_its_job_retried_by_the_periodic_retrier
         conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
     assert queue.recover() == 1
     again = queue.claim("live", 10)
-    assert again is not None and again.attempts == 2 and again.lease_owner == "live"
+    assert again is not None
+    assert again.attempts == 2
+    assert again.lease_owner == "live"
     assert queue.complete("a", "dead", {}) is False
     assert queue.complete("a", "live", {"x": 1}) is True
     assert [e["status"] for e in _entries(database_url)] == ["succeeded"]
@@ -102,7 +104,8 @@ def test_a_record_whose_api_died_before_queueing_is_queued_by_the_retrier(
     assert queue.claim("w", 10) is None  # too young: its submit may still be running
     clock.advance(ORPHAN_AGE_S + 1)
     job = queue.claim("w", 10)
-    assert job is not None and job.request_id == "orphan"
+    assert job is not None
+    assert job.request_id == "orphan"
     assert len(_entries(database_url)) == 1
 
 
@@ -116,5 +119,6 @@ def test_an_unmigrated_database_is_refused_until_db_migrate(postgres: Any) -> No
     first = runner.invoke(app, ["db", "migrate", "--database-url", url])
     assert first.exit_code == 0, first.output
     again = runner.invoke(app, ["db", "migrate", "--database-url", url])
-    assert again.exit_code == 0 and "up to date" in again.output
+    assert again.exit_code == 0
+    assert "up to date" in again.output
     PostgresQueue(url).close()
