@@ -59,3 +59,11 @@ def s3_server():
     server.apply_env()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_distilled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model's distilled variant (seed 0: the dev weights with the distilled LoRA fused in)."""
+    from ltxserve.engine.tiny import write_tiny_model
+
+    return write_tiny_model(tmp_path_factory.mktemp("tiny-distilled"), seed=0, variant="distilled")

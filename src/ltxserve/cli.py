@@ -29,12 +29,17 @@ class Variant(StrEnum):
 def make_tiny(
     directory: Annotated[Path, typer.Argument(help="Folder to write the model into.")],
     seed: Annotated[int, typer.Option(help="Seed of the random weights.")] = 0,
+    variant: Annotated[
+        str, typer.Option(help="dev (with the distilled LoRA) or distilled (the LoRA fused in).")
+    ] = "dev",
 ) -> None:
     """Write a tiny random-weight LTX-2.3 model in the official file layout (for tests and demos)."""
     from ltxserve.engine.tiny import write_tiny_model
 
+    if variant not in ("dev", "distilled"):
+        raise typer.BadParameter("variant must be dev or distilled", param_hint="--variant")
     start = time.perf_counter()
-    write_tiny_model(directory, seed=seed)
+    write_tiny_model(directory, seed=seed, variant=variant)
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     console.print(f"wrote {directory} ({size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
 
@@ -120,6 +125,7 @@ def generate(
     audio: Annotated[Path | None, typer.Option(help="Audio file for audio_url.")] = None,
     image: Annotated[Path | None, typer.Option(help="Image file for image_url.")] = None,
     end_image: Annotated[Path | None, typer.Option(help="Image file for end_image_url.")] = None,
+    video: Annotated[Path | None, typer.Option(help="Video file for video_url (extend-video).")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="name=value (JSON values allowed).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
     attention: AttentionOpt = None,
@@ -135,7 +141,8 @@ def generate(
     except UnknownEndpointError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    payload = _build_input(input_file, prompt, audio, image, end_image, sets or [])
+    files = {"audio_url": audio, "image_url": image, "end_image_url": end_image, "video_url": video}
+    payload = _build_input(input_file, prompt, files, sets or [])
     if "loras" in endpoint.input_model.model_fields and "loras" not in payload:
         payload["loras"] = []
     try:
@@ -211,15 +218,13 @@ def _output_extension(output_field: str, validated: Any) -> str:
 def _build_input(
     input_file: Path | None,
     prompt: str | None,
-    audio: Path | None,
-    image: Path | None,
-    end_image: Path | None,
+    files: dict[str, Path | None],
     sets: list[str],
 ) -> dict[str, Any]:
     payload: dict[str, Any] = json.loads(input_file.read_text()) if input_file else {}
     if prompt is not None:
         payload["prompt"] = prompt
-    for name, path in (("audio_url", audio), ("image_url", image), ("end_image_url", end_image)):
+    for name, path in files.items():
         if path is not None:
             payload[name] = path.resolve().as_uri()
     for item in sets:

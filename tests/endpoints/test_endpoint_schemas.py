@@ -119,8 +119,8 @@ def error_locs(endpoint_id: str, **fields: Any) -> list[tuple[Any, ...]]:
     return [error["loc"] for error in caught.value.errors()]
 
 
-def test_catalogue_serves_exactly_the_five_endpoints():
-    assert set(ENDPOINTS) == {T2A, T2A_LORA, Q_A2V, A2V, T2V}
+def test_catalogue_serves_the_five_seed_endpoints():
+    assert {T2A, T2A_LORA, Q_A2V, A2V, T2V} <= set(ENDPOINTS)
     assert ENDPOINTS[T2A].output_model is AudioOutput
     assert ENDPOINTS[T2A].output_field == "audio"
     assert ENDPOINTS[T2V].output_model is VideoOutput

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from ltxserve.endpoints.ltx22b import LTX22B_ENDPOINTS
-from ltxserve.endpoints.quality import QUALITY_ENDPOINTS
+from ltxserve.endpoints.catalogue import CATALOGUE
 from ltxserve.endpoints.registry import Endpoint, PlanError, ResolvedMedia, UnknownEndpointError
 
-ENDPOINTS: dict[str, Endpoint] = {
-    endpoint.endpoint_id: endpoint for endpoint in QUALITY_ENDPOINTS + LTX22B_ENDPOINTS
-}
+ENDPOINTS: dict[str, Endpoint] = {endpoint.endpoint_id: endpoint for endpoint in CATALOGUE}
 
 
 def get_endpoint(endpoint_id: str) -> Endpoint:

@@ -189,3 +189,11 @@ def output_options(validated: BaseModel) -> OutputOptions:
     """The encoding options of a validated input; fields an endpoint lacks keep their defaults."""
     names = OutputOptions.__dataclass_fields__
     return OutputOptions(**{name: getattr(validated, name) for name in names if hasattr(validated, name)})
+
+
+class LTX2ExtendVideoOutput(VideoOutput):
+    """The result of the newer 22b endpoints (fal's type name; the same fields as `VideoOutput`)."""
+
+
+class ExtendVideoOutput(VideoOutput):
+    """The result of the newer quality endpoints (fal's type name; the same fields as `VideoOutput`)."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
 from ltxserve.engine.request import EngineRequest
+
+if TYPE_CHECKING:
+    from ltxserve.media.video_in import DecodedVideo
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,6 +24,7 @@ class ResolvedMedia:
     images: dict[str, np.ndarray] = field(default_factory=dict)  # "image_url" -> (H, W, 3) uint8
     audio: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # "audio_url" -> (waveform, rate)
     loras: dict[int, str] = field(default_factory=dict)  # index in `loras` -> local file path
+    videos: dict[str, DecodedVideo] = field(default_factory=dict)  # "video_url" -> frames, fps, audio
 
 
 @dataclass(frozen=True)

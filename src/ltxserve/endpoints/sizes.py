@@ -77,6 +77,7 @@ def resolve_size(
     two_stage: bool,
     image_size: tuple[int, int] | None = None,
     auto_policy: AutoPolicy = "fit",
+    auto_area: int = FALLBACK_AREA,
 ) -> tuple[int, int]:
     """The (width, height) a request produces: a preset, `auto` or a custom size on the model's grid."""
     width: float
@@ -85,7 +86,7 @@ def resolve_size(
         if image_size is None:
             width, height = PRESET_SIZES[FALLBACK_PRESET]
         else:
-            width, height = size_from_image(*image_size, policy=auto_policy)
+            width, height = size_from_image(*image_size, policy=auto_policy, area=auto_area)
     elif isinstance(size, str):
         width, height = PRESET_SIZES[size]
     else:

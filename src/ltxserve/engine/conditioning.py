@@ -9,8 +9,9 @@ import numpy as np
 import torch
 
 from ltxserve.engine import latents as lat
+from ltxserve.engine.context import write_audio_context, write_video_context
 from ltxserve.engine.latents import AudioShape, TokenState, VideoShape
-from ltxserve.engine.request import AudioInput, ImageInput
+from ltxserve.engine.request import AudioInput, ImageInput, VideoContext
 from ltxserve.engine.sampling import noise_latent
 from ltxserve.engine.vae import encode_audio, encode_video, image_tensor
 
@@ -35,6 +36,7 @@ def video_tokens(
     generator: torch.Generator,
     sigma: float = 1.0,
     start: torch.Tensor | None = None,
+    context: VideoContext | None = None,
 ) -> TokenState:
     """Video tokens noised to `sigma` (from `start` latent tokens if given, else from zeros).
 
@@ -50,6 +52,8 @@ def video_tokens(
     coords = lat.video_coords(model.transformer, shape, plan.fps, model.coords_dtype)
     per_frame = shape.height * shape.width
 
+    if context is not None:
+        write_video_context(model, clean, mask, context, plan.pixel_height, plan.pixel_width)
     if first_image is not None:
         image_tokens = _image_tokens(model, first_image.pixels, plan)
         clean[:, :per_frame] = image_tokens
@@ -86,6 +90,8 @@ def audio_tokens(
     generator: torch.Generator,
     sigma: float = 1.0,
     start: torch.Tensor | None = None,
+    context: VideoContext | None = None,
+    fps: float = 24.0,
 ) -> TokenState:
     """Audio tokens: noise, or the encoded input audio with mask 1 − strength (strength 1 freezes it)."""
     mask = torch.ones(1, shape.frames, 1)
@@ -98,6 +104,8 @@ def audio_tokens(
         clean = torch.zeros(1, shape.frames, shape.channels * shape.mel_bins)
     if audio is not None:
         mask = torch.full_like(mask, 1.0 - audio.strength)
+    if context is not None and start is None:
+        write_audio_context(model, shape, clean, mask, context, fps)
     coords = lat.audio_coords(model.transformer, shape, model.coords_dtype)
     clean = clean.cpu()
     noise = torch.randn(clean.shape, generator=generator, dtype=torch.float32)

@@ -41,6 +41,8 @@ class ModelParts:
     # The full Gemma-3 (LM head and vision tower) and its image preprocessor, for prompt expansion.
     language_model: Any = None
     image_processor: Any = None
+    # The checkpoint is the published distilled one (its name says so): 22b/distilled runs it as it is.
+    distilled: bool = False
 
     @property
     def device(self) -> torch.device:
@@ -99,6 +101,7 @@ class ModelParts:
             ),
             language_model=loaded.text_encoder,
             image_processor=_image_processor(loaded.files.gemma_dir),
+            distilled="distilled" in loaded.files.checkpoint.name.lower(),
         )
 
 

@@ -93,6 +93,7 @@ class Engine:
     ) -> GenerationResult:
         progress = on_progress or (lambda stage, step, total: None)
         cancelled = should_cancel or (lambda: False)
+        request = self._distilled_weights(request)
         seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
         generator = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode(), self.adapters.applied(request) as adapters:
@@ -128,6 +129,13 @@ class Engine:
         )
 
     # -- stages ---------------------------------------------------------------------------------------
+
+    def _distilled_weights(self, request: EngineRequest) -> EngineRequest:
+        """A distilled request runs a distilled checkpoint as it is, a dev one with the distilled LoRA at
+        full strength on both passes (docs/endpoints.md)."""
+        if not request.distilled:
+            return request
+        return replace(request, distill_lora_scales=(0.0, 0.0) if self.parts.distilled else (1.0, 1.0))
 
     def _expand_prompt(
         self, request: EngineRequest, seed: int, progress: ProgressFn, warnings: list[str]
@@ -189,12 +197,22 @@ class Engine:
         audio_shape = AudioShape.for_duration(
             self.parts.audio_channels, self.parts.audio_mel_bins, seconds, self.parts.scales
         )
-        audio = audio_tokens(self.parts, audio_shape, _conditioning(request), seconds, generator)
+        audio = audio_tokens(
+            self.parts,
+            audio_shape,
+            _conditioning(request),
+            seconds,
+            generator,
+            context=request.video_context,
+            fps=request.fps,
+        )
         if request.mode == "text_to_audio":
             video = dummy_video_tokens(self.parts, request.fps)
         else:
             plan = self._video_plan(request, scale)
-            video = video_tokens(self.parts, plan, request.image, request.end_image, generator)
+            video = video_tokens(
+                self.parts, plan, request.image, request.end_image, generator, context=request.video_context
+            )
         # The reference's fixed token count for the ltx2 shift, whatever the size (docs/engine.md).
         sigmas = schedules.sigmas_for(request.scheduler, request.num_inference_steps)
         options = SamplerOptions(
@@ -241,6 +259,7 @@ class Engine:
             generator,
             sigma=sigmas[0],
             start=pack_video(upsampled),
+            context=request.video_context,
         )
         audio = renoise_tokens(first.audio, sigmas[0], generator)
         refine_cond = replace(

@@ -65,6 +65,37 @@ class AudioInput:
 
 
 @dataclass(frozen=True)
+class VideoContext:
+    """Frames of a source video that condition one end of the new segment (extend-video).
+
+    `frames` is (F, H, W, 3) uint8 with F = 8k+1, at any size (the engine fits each stage's size). At the
+    start (`at_end=False`) the F frames become the segment's first k+1 latent frames; at the end their
+    last 8k frames become the segment's last k latent frames (a segment's first latent frame holds one
+    pixel frame, later ones eight). `audio` is the same window of the source's audio track.
+    """
+
+    frames: np.ndarray
+    strength: float = 1.0
+    at_end: bool = False
+    audio: AudioInput | None = None
+
+
+@dataclass(frozen=True)
+class Stitch:
+    """extend-video: how the worker joins the generated segment to its source (the engine ignores it).
+
+    `frames` is the whole source (F, H, W, 3) uint8 at the request's fps; `overlap` of its frames are
+    the segment's context; `before` says the segment precedes the source (backward extension).
+    """
+
+    frames: np.ndarray
+    waveform: np.ndarray | None  # (channels, samples) float32, None: the source is silent
+    sample_rate: int
+    overlap: int
+    before: bool = False
+
+
+@dataclass(frozen=True)
 class EngineRequest:
     """Everything one generation needs; built by `endpoints/` from a validated input."""
 
@@ -101,6 +132,13 @@ class EngineRequest:
     # Shape the input audio that conditions generation (22b audio-to-video's `preprocess_audio`); the
     # output audio is the input's own either way (strength 1). Endpoints without the field leave it off.
     preprocess_audio: bool = False
+    # Run as the distilled model (the 22b/distilled endpoints): a distilled checkpoint as it is, a dev
+    # checkpoint with the distilled LoRA at full strength on both passes (`distill_lora_scales` is then
+    # set by the engine). Guidance is neutral and the schedule the distilled one.
+    distilled: bool = False
+    # extend-video: source frames (and audio) the new segment continues from or leads into.
+    video_context: VideoContext | None = None
+    stitch: Stitch | None = None
 
 
 @dataclass(frozen=True)

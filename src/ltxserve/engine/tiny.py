@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 CHECKPOINT_NAME = "ltx-2.3-tiny.safetensors"
 UPSAMPLER_NAME = "ltx-2.3-spatial-upscaler-x2-tiny.safetensors"
 DISTILLED_LORA_NAME = "ltx-2.3-tiny-distilled-lora.safetensors"
+# The distilled variant: the dev weights with the distilled LoRA fused in at strength 1, as a dev
+# worker with the LoRA at full strength runs them (so the two paths can be compared).
+DISTILLED_CHECKPOINT_NAME = "ltx-2.3-tiny-distilled.safetensors"
 GEMMA_DIR_NAME = "gemma"
 MODEL_VERSION = "2.3.0-tiny"
 LORA_RANK = 4
@@ -38,8 +41,11 @@ LORA_ATTENTIONS = (
 LORA_PROJECTIONS = ("to_q", "to_k", "to_v", "to_out.0")
 
 
-def write_tiny_model(directory: Path, seed: int = 0) -> Path:
-    """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it."""
+def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev") -> Path:
+    """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it.
+
+    `variant="distilled"` writes the distilled checkpoint (dev + LoRA fused, same seed) and no LoRA file.
+    """
     import torch
     from safetensors.torch import save_file
 
@@ -50,13 +56,16 @@ def write_tiny_model(directory: Path, seed: int = 0) -> Path:
     generator = torch.Generator().manual_seed(seed)
     checkpoint = checkpoint_tensors(generator)
     metadata = {"config": json.dumps(TINY_CONFIG), "model_version": MODEL_VERSION}
-    save_file(checkpoint, str(directory / CHECKPOINT_NAME), metadata=metadata)
+    upsampler = upsampler_tensors(generator)
+    lora = distilled_lora_tensors(checkpoint, generator)
+    if variant == "distilled":
+        save_file(fuse_lora(checkpoint, lora), str(directory / DISTILLED_CHECKPOINT_NAME), metadata=metadata)
+    else:
+        save_file(checkpoint, str(directory / CHECKPOINT_NAME), metadata=metadata)
+        save_file(lora, str(directory / DISTILLED_LORA_NAME))
     save_file(
-        upsampler_tensors(generator),
-        str(directory / UPSAMPLER_NAME),
-        metadata={"config": json.dumps(TINY_UPSAMPLER_CONFIG)},
+        upsampler, str(directory / UPSAMPLER_NAME), metadata={"config": json.dumps(TINY_UPSAMPLER_CONFIG)}
     )
-    save_file(distilled_lora_tensors(checkpoint, generator), str(directory / DISTILLED_LORA_NAME))
     tiny_gemma.write_gemma_folder(directory / GEMMA_DIR_NAME, generator)
     return directory
 
@@ -203,6 +212,21 @@ def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator) -> dict
                 tensors[f"diffusion_model.{module}.lora_A.weight"] = a.to(torch.bfloat16)
                 tensors[f"diffusion_model.{module}.lora_B.weight"] = b.to(torch.bfloat16)
     return tensors
+
+
+def fuse_lora(checkpoint: dict, lora: dict) -> dict:
+    """Checkpoint tensors with `B @ A` (strength 1, no alpha) added to every adapted weight, in bf16."""
+    import torch
+
+    fused = dict(checkpoint)
+    for key, down in lora.items():
+        if not key.endswith(".lora_A.weight"):
+            continue
+        module = key.removeprefix("diffusion_model.").removesuffix(".lora_A.weight")
+        up = lora[key.replace(".lora_A.", ".lora_B.")]
+        target = f"model.diffusion_model.{module}.weight"
+        fused[target] = (fused[target].float() + up.float() @ down.float()).to(torch.bfloat16).contiguous()
+    return fused
 
 
 # --- signal-processing buffers of the bandwidth-extension vocoder ------------------------------

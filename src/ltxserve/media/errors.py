@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 MediaErrorType = Literal[
     "unsupported_audio_format",
+    "unsupported_video_format",
     "unsupported_image_format",
     "image_load_error",
     "image_too_large",

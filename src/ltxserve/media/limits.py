@@ -17,6 +17,9 @@ class MediaLimits:
     min_image_side: int = 64
     # The model caps out at 481 frames (about 20 s at 24 fps); ten minutes leaves room for trimming.
     max_audio_seconds: float = 600.0
+    # extend-video's source is held decoded (RGB) for the stitch: 2^29 pixel-frames is 1.6 GB, about
+    # 11 s of 1080p or 24 s of 720p at 24 fps.
+    max_video_pixel_frames: int = 2**29
 
 
 DEFAULT_LIMITS = MediaLimits()

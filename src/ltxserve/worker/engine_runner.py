@@ -25,8 +25,10 @@ from ltxserve.media.audio_in import decode_audio
 from ltxserve.media.image_fit import fit_image, recompress_like_reference
 from ltxserve.media.image_in import decode_image
 from ltxserve.media.limits import MediaLimits
+from ltxserve.media.video_in import decode_video
 from ltxserve.safety import ModerationUnavailable, SafetyChecker, Violation
 from ltxserve.worker.encode import encode_result
+from ltxserve.worker.extend import stitched
 from ltxserve.worker.lora_sources import LoraSources, with_camera_lora
 from ltxserve.worker.runner import JobCancelled, JobError, RunContext
 
@@ -113,7 +115,7 @@ class EngineRunner:
             request = self.plan(endpoint, validated, ctx, Path(scratch))
             self.screen(checked, lambda: self.safety.check_images(input_images(request)))
             ctx.log(describe(request))
-            result = self.generate(request, ctx)
+            result = stitched(request, self.generate(request, ctx))
             for warning in result.warnings:
                 ctx.log(warning, "WARN")
             self.screen(checked, lambda: self.check_output(request, result))
@@ -228,7 +230,9 @@ def resolve_media(
             if not url:
                 continue
             fetched = ctx.read_input(("body", field), url, limits.max_input_bytes)
-            if field.startswith("audio"):
+            if field.startswith("video"):
+                media.videos[field] = decode_video(fetched.data, field=field, limits=limits)
+            elif field.startswith("audio"):
                 # The user's waveform as decoded: `preprocess_audio` shapes only the engine's
                 # conditioning copy, so an audio_strength of 1 returns this track unchanged.
                 audio = decode_audio(fetched.data, field=field, limits=limits)
