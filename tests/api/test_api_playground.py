@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ltxserve.api.routes.playground import STATIC_DIR
+from ltxserve.endpoints import ENDPOINTS
 from ltxserve.endpoints.sizes import PRESET_SIZES
 
 from .api_harness import AUDIO_URI, INPUTS, T2A, Harness
@@ -73,7 +74,7 @@ def test_static_files_ship_in_the_package() -> None:
 def test_catalogue_lists_the_registry(harness: Harness) -> None:
     catalogue = harness.client.get("/api/endpoints").json()
     by_id = {e["endpoint_id"]: e for e in catalogue["endpoints"]}
-    assert set(by_id) == set(INPUTS)
+    assert set(by_id) == set(ENDPOINTS)
     assert by_id[A2V]["output"] == "video"
     assert "audio_url" in by_id[A2V]["file_fields"]
     assert by_id[T2A]["output"] == "audio"

@@ -48,7 +48,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def media_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A 1 s tone (WAV) and a 96x64 gradient (PNG), as a person would pick them from disk."""
+    """A 1 s tone (WAV), a 96x64 gradient (PNG) and a 33-frame clip (MP4), as a person would pick them."""
     import numpy as np
     from PIL import Image
 
@@ -61,7 +61,11 @@ def media_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pixels = np.stack([np.tile(x, (64, 1)), np.tile(x[::-1], (64, 1)), np.full((64, 96), 128, np.uint8)], -1)
     Image.fromarray(pixels).save(folder / "first-frame.png")
     (folder / "style.safetensors").write_bytes(b"not really a LoRA" * 64)
+    from ..extend_assets import write_clip
+
+    write_clip(folder / "clip.mp4", count=33)
     return {
+        "video": folder / "clip.mp4",
         "audio": folder / "tone.wav",
         "image": folder / "first-frame.png",
         "lora": folder / "style.safetensors",

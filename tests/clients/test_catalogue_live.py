@@ -6,6 +6,7 @@ the assertions are what a caller sees: the stored file, its measured size and le
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import fal_client
@@ -13,9 +14,9 @@ import fal_client.client as fc
 import httpx
 import numpy as np
 import pytest
-from live_server import KEY, LiveServer
 
-from extend_assets import moving_frames, psnr, write_clip
+from ..extend_assets import moving_frames, psnr, write_clip
+from .live_server import KEY, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 B, D, Q = "fal-ai/ltx-2.3-22b", "fal-ai/ltx-2.3-22b/distilled", "fal-ai/ltx-2.3-quality"
@@ -27,9 +28,21 @@ COMMON = {"prompt": "a red ball", "seed": 5, "enable_prompt_expansion": False}
 SOURCE_FRAMES, EXTEND = 33, {"num_frames": 17, "num_context_frames": 9}
 
 
+URL_CONSTANTS = ("RUN_URL_FORMAT", "QUEUE_URL_FORMAT", "REST_URL", "CDN_URL")
+
+
+def _point_at(server: LiveServer) -> fal_client.SyncClient:
+    """The README's snippet: the client module's URL constants rebound to the live server."""
+    base = server.base_url
+    urls = (f"{base}/run/", f"{base}/queue/", f"{base}/rest", f"{base}/cdn")
+    for name, value in zip(URL_CONSTANTS, urls, strict=True):
+        setattr(fc, name, value)
+    return fal_client.SyncClient(key=KEY)
+
+
 @pytest.fixture(scope="module")
-def uploads(engine_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A start image, an end image and a 0.4 s tone, uploaded through the client's own upload flow."""
+def uploads(engine_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Start and end images, a 0.4 s tone and a 33-frame clip, uploaded through the client's own flow."""
     from PIL import Image
 
     from ltxserve.media import encode_audio
@@ -40,22 +53,19 @@ def uploads(engine_server: LiveServer, tmp_path_factory: pytest.TempPathFactory)
     t = np.arange(6400) / 16000
     encode_audio((0.3 * np.sin(2 * np.pi * 300 * t))[None].astype(np.float32), 16000, folder / "tone.wav")
     write_clip(folder / "source.mp4", count=SOURCE_FRAMES)
-    client = _client(engine_server)
+    saved = {name: getattr(fc, name) for name in URL_CONSTANTS}
+    client = _point_at(engine_server)
     names = ("start.png", "end.png", "tone.wav", "source.mp4")
-    return {name: client.upload_file(folder / name) for name in names}
-
-
-def _client(server: LiveServer) -> fal_client.SyncClient:
-    fc.RUN_URL_FORMAT, fc.QUEUE_URL_FORMAT = f"{server.base_url}/run/", f"{server.base_url}/queue/"
-    fc.REST_URL, fc.CDN_URL = f"{server.base_url}/rest", f"{server.base_url}/cdn"
-    return fal_client.SyncClient(key=KEY)
+    yield {name: client.upload_file(folder / name) for name in names}
+    for name, value in saved.items():
+        setattr(fc, name, value)
 
 
 @pytest.fixture
 def client(engine_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> fal_client.SyncClient:
-    for name in ("RUN_URL_FORMAT", "QUEUE_URL_FORMAT", "REST_URL", "CDN_URL"):
+    for name in URL_CONSTANTS:
         monkeypatch.setattr(fc, name, getattr(fc, name))  # restored after the test
-    return _client(engine_server)
+    return _point_at(engine_server)
 
 
 def arguments(endpoint_id: str, urls: dict[str, str]) -> dict[str, Any]:

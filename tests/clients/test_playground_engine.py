@@ -9,21 +9,42 @@ import pytest
 from playwright.sync_api import Browser
 
 from ltxserve.endpoints import ENDPOINTS
+from ltxserve.endpoints.catalogue import SEEDS
 
-from .browser import field, fill_tiny, media_duration, open_playground, run_and_wait, upload
+from .browser import (
+    field,
+    fill_tiny,
+    has_field,
+    media_duration,
+    open_playground,
+    run_and_wait,
+    set_value,
+    upload,
+)
 from .live_server import KEY, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 # Which local file each file field gets (LoRA paths stay empty: the tiny model's runs need none).
-UPLOADS = {"audio_url": "audio", "image_url": "image", "end_image_url": "image"}
+UPLOADS = {"audio_url": "audio", "image_url": "image", "end_image_url": "image", "video_url": "video"}
+# The seeds, and one endpoint for each other kind of form (an image pair, no steps, a video input); the
+# catalogue tests run every endpoint on the engine (tests/clients/test_catalogue_live.py).
+FORMS = {
+    *(endpoint.endpoint_id for endpoint in SEEDS),
+    "fal-ai/ltx-2.3-22b/image-to-video",
+    "fal-ai/ltx-2.3-22b/distilled/text-to-video",
+    "fal-ai/ltx-2.3-quality/extend-video",
+}
 
 
-@pytest.mark.parametrize("endpoint_id", sorted(ENDPOINTS))
+@pytest.mark.parametrize("endpoint_id", sorted(FORMS))
 def test_endpoint_runs_from_its_playground_and_the_result_plays(
     endpoint_id: str, engine_server: LiveServer, browser: Browser, media_inputs: dict[str, Path]
 ) -> None:
     page = open_playground(browser, engine_server.base_url, endpoint_id, KEY)
     fill_tiny(page, "a bell rings in a quiet street")
+    if has_field(page, "num_context_frames"):  # extend-video: 9 context frames, 8 new ones
+        set_value(page, "num_frames", "17")
+        set_value(page, "num_context_frames", "9")
     uploaded = {
         name: upload(page, name, media_inputs[kind])
         for name, kind in UPLOADS.items()

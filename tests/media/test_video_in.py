@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from extend_assets import RATE, moving_frames, psnr, tone, write_clip
 
 from ltxserve.media.errors import MediaError
 from ltxserve.media.limits import MediaLimits
 from ltxserve.media.stitch import stitch_audio, stitch_video
 from ltxserve.media.video_in import decode_video
+
+from ..extend_assets import RATE, moving_frames, psnr, tone, write_clip
 
 
 def test_decodes_frames_rate_and_audio(tmp_path: Path) -> None:
