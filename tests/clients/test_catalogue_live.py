@@ -113,11 +113,13 @@ def test_endpoint_end_to_end(
     output = client.subscribe(endpoint_id, arguments=arguments(endpoint_id, uploads))
     video = output["video"]
     data = httpx.get(video["url"], headers={"Authorization": f"Key {KEY}"}).content
-    assert len(data) == video["file_size"] > 0 and video["content_type"] == "video/mp4"
+    assert len(data) == video["file_size"] > 0
+    assert video["content_type"] == "video/mp4"
     # audio-to-video follows the 0.4 s tone: 0.4 s x 24 fps → 9.6 → 9 frames on the 8k+1 grid.
     frames = SOURCE_FRAMES + 17 - 9 if "extend-video" in endpoint_id else 9
     assert (video["width"], video["height"], video["num_frames"]) == (64, 64, frames)
-    assert output["seed"] == 5 and output["prompt"] == "a red ball"
+    assert output["seed"] == 5
+    assert output["prompt"] == "a red ball"
 
 
 def test_image_to_video_auto_size_follows_the_image(

@@ -65,16 +65,20 @@ def check_type(name: str, spec_type: str, prop: dict[str, Any], schemas: dict[st
     options = prop.get("anyOf", [prop])
     kinds = {option.get("type") for option in options} - {None, "null"}
     if spec_type == "number":
-        assert kinds <= {"number", "integer"} and kinds, name
+        assert kinds <= {"number", "integer"}, name
+        assert kinds, name
     elif spec_type == "boolean":
         assert kinds == {"boolean"}, name
     elif spec_type in ("string", "string | Blob | File"):
-        assert kinds == {"string"} and "enum" not in options[0], name
+        assert kinds == {"string"}, name
+        assert "enum" not in options[0], name
     elif spec_type == "Array<LoRAInput>":
-        assert prop["type"] == "array" and prop["items"]["$ref"].endswith("/LoRAInput"), name
+        assert prop["type"] == "array", name
+        assert prop["items"]["$ref"].endswith("/LoRAInput"), name
         assert prop["maxItems"] == 3
     elif "ImageSize" in spec_type:
-        assert options[0]["$ref"].endswith("/ImageSize") and "ImageSize" in schemas, name
+        assert options[0]["$ref"].endswith("/ImageSize"), name
+        assert "ImageSize" in schemas, name
         assert options[1]["enum"] == enum_values(spec_type), name
     else:
         assert next(o for o in options if "enum" in o)["enum"] == enum_values(spec_type), name
@@ -84,7 +88,8 @@ NEW = sorted(SPEC["endpoints"])
 
 
 def test_the_catalogue_serves_the_seeds_and_every_published_endpoint():
-    assert len(SPEC["endpoints"]) == 19 and set(ENDPOINTS) == SEEDS | set(NEW)
+    assert len(SPEC["endpoints"]) == 19
+    assert set(ENDPOINTS) == SEEDS | set(NEW)
 
 
 @pytest.mark.parametrize("endpoint_id", NEW)
@@ -96,7 +101,8 @@ def test_openapi_matches_the_published_types_field_by_field(endpoint_id: str) ->
     assert set(schema.get("required", [])) == {f["name"] for f in spec["fields"] if f["required"]}
     assert endpoint_openapi(ENDPOINTS[endpoint_id])["paths"]  # the document is complete
     output = ENDPOINTS[endpoint_id].output_model
-    assert output.__name__ == spec["output"] and set(output.model_fields) == {"video", "seed", "prompt"}
+    assert output.__name__ == spec["output"]
+    assert set(output.model_fields) == {"video", "seed", "prompt"}
     ranges = ranges_for(endpoint_id)
     for field in spec["fields"]:
         name, prop = field["name"], props[field["name"]]

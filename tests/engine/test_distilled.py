@@ -25,8 +25,10 @@ def distilled_engine(tiny_distilled_dir: Path) -> Engine:
 
 
 def test_the_distilled_checkpoint_is_recognised(distilled_engine: Engine, tiny_engine: Engine) -> None:
-    assert distilled_engine.parts.distilled and distilled_engine.parts.distilled_lora_path is None
-    assert not tiny_engine.parts.distilled and tiny_engine.parts.distilled_lora_path is not None
+    assert distilled_engine.parts.distilled
+    assert distilled_engine.parts.distilled_lora_path is None
+    assert not tiny_engine.parts.distilled
+    assert tiny_engine.parts.distilled_lora_path is not None
 
 
 def test_dev_with_the_lora_at_full_strength_matches_the_distilled_checkpoint(
@@ -43,4 +45,5 @@ def test_dev_with_the_lora_at_full_strength_matches_the_distilled_checkpoint(
     # Same weights up to the bf16 rounding of the fused copy: far closer than another seed or no LoRA.
     assert gap(native, via_lora) < 0.25 * gap(via_lora, other_seed)
     assert gap(native, via_lora) < 0.25 * gap(via_lora, without_lora)
-    assert native.waveform is not None and native.frames.shape == (9, 64, 64, 3)
+    assert native.waveform is not None
+    assert native.frames.shape == (9, 64, 64, 3)
