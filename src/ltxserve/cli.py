@@ -32,6 +32,9 @@ def make_tiny(
     variant: Annotated[
         str, typer.Option(help="dev (with the distilled LoRA) or distilled (the LoRA fused in).")
     ] = "dev",
+    fp8: Annotated[
+        bool, typer.Option("--fp8", help="Checkpoint in the official LTX-2.3-fp8 layout.")
+    ] = False,
 ) -> None:
     """Write a tiny random-weight LTX-2.3 model in the official file layout (for tests and demos)."""
     from ltxserve.engine.tiny import write_tiny_model
@@ -39,7 +42,7 @@ def make_tiny(
     if variant not in ("dev", "distilled"):
         raise typer.BadParameter("variant must be dev or distilled", param_hint="--variant")
     start = time.perf_counter()
-    write_tiny_model(directory, seed=seed, variant=variant)
+    write_tiny_model(directory, seed=seed, variant=variant, fp8=fp8)
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     console.print(f"wrote {directory} ({size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
 
@@ -57,6 +60,12 @@ def download(
     download_model(to, variant="dev" if variant is Variant.dev else "distilled")
 
 
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Memory profile: auto, resident, balanced, low, minimal (LTXSERVE_MEMORY; docs/memory.md)."
+    ),
+]
 DEFAULT_FIT_ENDPOINT = "fal-ai/ltx-2.3-22b/text-to-video/lora"
 
 
@@ -127,9 +136,10 @@ def generate(
     end_image: Annotated[Path | None, typer.Option(help="Image file for end_image_url.")] = None,
     video: Annotated[Path | None, typer.Option(help="Video file for video_url (extend-video).")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="name=value (JSON values allowed).")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, ...")] = "cpu",
+    device: Annotated[str, typer.Option(help="auto (first GPU, else CPU), cpu, cuda, cuda:1, ...")] = "auto",
     attention: AttentionOpt = None,
     compile_blocks: CompileOpt = None,
+    memory: MemoryOpt = None,
 ) -> None:
     """Run one generation in-process with a progress bar, write the file and print the output JSON."""
     from pydantic import ValidationError
@@ -162,7 +172,7 @@ def generate(
             f"[red]error[/red] --model {model}: no such folder (see docs/models.md, or run scripts/quickstart)"
         )
         raise typer.Exit(2)
-    speed = {"attention": attention, "compile": compile_blocks}
+    speed = {"attention": attention, "compile": compile_blocks, "memory": memory}
     output = _run(endpoint_id, payload, model, out, device, speed)
     print(json.dumps(output, indent=2))
 
@@ -283,6 +293,7 @@ def serve(
     tls_key: TlsKeyOpt = None,
     attention: AttentionOpt = None,
     compile_blocks: CompileOpt = None,
+    memory: MemoryOpt = None,
 ) -> None:
     """The API and its workers on this machine (answers HTTP at once; /health shows the workers loading)."""
     from ltxserve.api.commands import run_serve
@@ -303,6 +314,7 @@ def serve(
             tls_key=tls_key,
             attention=attention,
             compile=compile_blocks,
+            memory=memory,
         )
     )
 
@@ -340,12 +352,14 @@ def worker_command(
     data_dir: DataOpt = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, ...")] = None,
     worker_id: Annotated[str | None, typer.Option(help="Name shown in /health.")] = None,
+    memory: MemoryOpt = None,
 ) -> None:
     """One worker: claims jobs from the store in the data dir and runs them."""
     from ltxserve.settings import load_settings
     from ltxserve.worker.process import run_worker
 
-    run_worker(load_settings(model_dir=model, data_dir=data_dir, device=device), worker_id, device)
+    settings = load_settings(model_dir=model, data_dir=data_dir, device=device, memory=memory)
+    run_worker(settings, worker_id, device)
 
 
 @db_app.command("migrate")

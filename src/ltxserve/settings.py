@@ -93,7 +93,11 @@ class Settings(BaseSettings):
     # Workers: count (None = one per GPU, one on CPU), device, model, and which runner does the work.
     workers: int | None = None
     device: str = "auto"
-    dtype: str = "bfloat16"
+    # `auto`: bfloat16 on CUDA, float32 on the CPU. Memory profile (docs/memory.md): `auto` picks the fastest
+    # that fits the device's free memory. `allow_cpu` lets a real-size model load on the CPU anyway.
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    memory: Literal["auto", "resident", "balanced", "low", "minimal"] = "auto"
+    allow_cpu: bool = False
     model_dir: Path | None = None
     runner: Literal["engine", "fake"] = "engine"
     fake_step_s: float = 0.05

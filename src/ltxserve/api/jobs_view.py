@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from ltxserve.api.body import invalid, json_object, loads_strict
-from ltxserve.api.errors import fail, failure_response, validation_failure
+from ltxserve.api.errors import RequestError, fail, failure_response, validation_failure
+from ltxserve.api.memory_check import memory_failure
 from ltxserve.api.state import AppState
 from ltxserve.api.webhook_urls import check_webhook_url
 from ltxserve.jobs.records import PRIORITIES, JobRecord, NewJob
@@ -48,6 +49,9 @@ def new_job(
         endpoint.input_model.model_validate(body)
     except ValidationError as exc:
         raise validation_failure(exc) from exc
+    too_big = memory_failure(endpoint, body, state.store.workers())
+    if too_big is not None:
+        raise RequestError(too_big)
     headers = request.headers
     priority = headers.get("x-fal-queue-priority", "normal").lower()
     webhook = request.query_params.get("fal_webhook") or None

@@ -114,7 +114,8 @@ def read_tensors(
     """Read the tensors whose key starts with `prefix` (keys kept whole), cast to `dtype` if given.
 
     Only this component's tensors are materialised; floating tensors are cast one by one so a
-    bf16 → fp32 load never holds two copies of the component.
+    bf16 → fp32 load never holds two copies of the component. fp8 tensors and their float32 scales are
+    left as stored: `engine.fp8.dequantise` needs both.
     """
     from safetensors import safe_open
 
@@ -124,7 +125,13 @@ def read_tensors(
             if not key.startswith(prefix) or (exclude is not None and exclude(key)):
                 continue
             tensor = f.get_tensor(key)
-            if dtype is not None and tensor.is_floating_point():
+            if dtype is not None and tensor.is_floating_point() and not _fp8_part(key, tensor):
                 tensor = tensor.to(dtype)
             tensors[key] = tensor
     return tensors
+
+
+def _fp8_part(key: str, tensor: torch.Tensor) -> bool:
+    from ltxserve.engine.fp8 import FP8_DTYPES, SCALE_SUFFIXES
+
+    return tensor.dtype in FP8_DTYPES or key.endswith(SCALE_SUFFIXES)

@@ -166,10 +166,13 @@ def load_transformer(info: ckpt.CheckpointInfo, device: str | torch.device, dtyp
     """`LTX2VideoTransformer3DModel` from the `model.diffusion_model.*` keys (connectors excluded)."""
     from diffusers import LTX2VideoTransformer3DModel
 
+    from ltxserve.engine.fp8 import dequantise
+
     raw = ckpt.read_tensors(
         info.path, ckpt.TRANSFORMER_PREFIX, exclude=convert_keys.is_connector_key, device=device, dtype=dtype
     )
-    state_dict = convert_keys.transformer_to_diffusers(raw)
+    # Official fp8 files (LTX-2.3-fp8): weight · weight_scale in the run dtype (engine/fp8.py).
+    state_dict = convert_keys.transformer_to_diffusers(dequantise(raw, dtype))
     return build_module(
         LTX2VideoTransformer3DModel, module_configs.transformer_kwargs(info.config), state_dict, device
     )

@@ -28,9 +28,9 @@ CONV_WORKSPACE = 1.7
 # The same for the 1-D convolutions of the audio decoder and vocoder (measured 1.07 real, 1.28 tiny).
 AUDIO_WORKSPACE = 1.3
 UPSAMPLE_LATENT_COPIES = 6
-# Tiles of the tiled video decode (pixels / frames of each tile, diffusers' defaults).
-TILE_PIXELS = 512
-TILE_FRAMES = 16
+# Tiles of the tiled video decode, in latents (engine/tiling.py): 16 = 512 px, chunks of 8 = 57 frames.
+TILE_LATENTS = 16
+CHUNK_LATENTS = 8
 # Kept free beyond the predicted peak: the CUDA context and allocator slack (fixed) and the model's own error
 # (a share of the device); `MemoryEstimate.fits` and so `choose_profile` honour both.
 DEVICE_RESERVE_BYTES = int(1.5 * GIB)
@@ -173,10 +173,11 @@ def video_decode_activation(sizes: PartSizes, shape: RequestShape, tiled: bool, 
     per_pixel = sizes.video_decode_per_pixel * CONV_WORKSPACE
     if not tiled:
         return int(per_pixel * shape.num_frames * shape.width * shape.height * nbytes)
-    tile = (TILE_FRAMES + 1) * min(TILE_PIXELS, shape.height) * min(TILE_PIXELS, shape.width)
-    # The chunk's decoded tiles (3 channels, before blending) and the blended chunk itself.
-    chunk = 2 * 3 * (TILE_FRAMES + 1) * shape.height * shape.width
-    return int((per_pixel * tile + chunk) * nbytes)
+    frames = min(shape.num_frames, 8 * (CHUNK_LATENTS - 1) + 1)
+    tile = frames * min(32 * TILE_LATENTS, shape.height) * min(32 * TILE_LATENTS, shape.width)
+    # Float32 canvases of one chunk: the blended tiles and the frames waiting for the next chunk's overlap.
+    canvases = 2 * 3 * frames * shape.height * shape.width * 4
+    return int(per_pixel * tile * nbytes + canvases)
 
 
 def upsample_activation(sizes: PartSizes, shape: RequestShape, nbytes: int) -> int:

@@ -43,9 +43,13 @@ class ModelParts:
     image_processor: Any = None
     # The checkpoint is the published distilled one (its name says so): 22b/distilled runs it as it is.
     distilled: bool = False
+    # Where the computation runs when the transformer's own weights may sit on the host (offloading).
+    compute_device: torch.device | None = None
 
     @property
     def device(self) -> torch.device:
+        if self.compute_device is not None:
+            return self.compute_device
         return next(self.transformer.parameters()).device
 
     @property

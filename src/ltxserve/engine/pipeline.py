@@ -28,9 +28,12 @@ from ltxserve.engine.latents import AudioShape, TokenState, VideoShape, pack_vid
 from ltxserve.engine.loop import SamplerOptions, denoise
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.passes import install_pass_controls
+from ltxserve.engine.placement import AppliedPlacement, apply_placement
+from ltxserve.engine.placement_profiles import placement_for
 from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander, PromptExpander
 from ltxserve.engine.request import AudioInput, EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
+from ltxserve.engine.tiling import Tiling
 from ltxserve.engine.tuning import Tuning
 from ltxserve.engine.upsample import upsample_video_tokens
 from ltxserve.engine.vae import decode_audio, decode_video
@@ -55,9 +58,13 @@ class StageResult:
 class Engine:
     """LTX-2.3 loaded once per process; `generate` is safe to call repeatedly (not concurrently)."""
 
-    def __init__(self, parts: ModelParts, tuning: Tuning | None = None) -> None:
+    def __init__(
+        self, parts: ModelParts, tuning: Tuning | None = None, placement: AppliedPlacement | None = None
+    ) -> None:
         self.parts = parts
         self.tuning = tuning or Tuning()
+        # Where each part lives (engine/placement.py); everything on the model's device by default.
+        self.placement = placement or AppliedPlacement(placement_for("resident"), parts.device)
         # Prompt expansion with the loaded Gemma; the worker may swap in another expander (settings).
         self.expander: PromptExpander = GemmaExpander(parts)
         self.denoiser = Denoiser(parts.transformer, install_pass_controls(parts.transformer), parts.dtype)
@@ -82,8 +89,16 @@ class Engine:
         device: str = "cpu",
         dtype: torch.dtype = torch.float32,
         tuning: Tuning | None = None,
+        profile: str = "resident",
     ) -> Engine:
-        return cls(ModelParts.load(Path(model_dir), device=device, dtype=dtype), tuning)
+        """Load the model folder under a placement profile (docs/memory.md); `resident` loads straight onto
+        the device, the others load on the host and `apply_placement` moves what belongs on the device."""
+        plan = placement_for(profile)
+        parts = ModelParts.load(
+            Path(model_dir), device=device if profile == "resident" else "cpu", dtype=dtype
+        )
+        placement = apply_placement(parts, plan, device)
+        return cls(replace(parts, compute_device=torch.device(device)), tuning, placement)
 
     def generate(
         self,
@@ -97,14 +112,15 @@ class Engine:
         seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
         generator = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode(), self.adapters.applied(request) as adapters:
-            # 0. Prompt expansion (on failure the user's prompt is kept and a warning returned)
-            warnings: list[str] = []
-            if request.enable_prompt_expansion:
-                request = self._expand_prompt(request, seed, progress, warnings)
-            # 1. Text
-            progress("encode_prompt", 0, 1)
-            cond = self._conditioning(request, adapters.text_signature())
-            progress("encode_prompt", 1, 1)
+            with self.placement.text_session():
+                # 0. Prompt expansion (on failure the user's prompt is kept and a warning returned)
+                warnings: list[str] = []
+                if request.enable_prompt_expansion:
+                    request = self._expand_prompt(request, seed, progress, warnings)
+                # 1. Text
+                progress("encode_prompt", 0, 1)
+                cond = self._conditioning(request, adapters.text_signature())
+                progress("encode_prompt", 1, 1)
             # 2. Denoise (stage 1 at half size when two-stage)
             adapters.use_pass(0)
             result = self._first_stage(request, cond, generator, progress, cancelled)
@@ -144,6 +160,7 @@ class Engine:
         progress("expand_prompt", 0, 1)
         image = request.image.pixels if request.image is not None else None
         try:
+            self.placement.need_text()
             prompt = self.expander.expand(ExpansionRequest(request.mode, request.prompt, seed, image))
         except Exception as exc:  # expansion is an extra: it never fails the job
             warnings.append(f"Prompt expansion failed ({exc}); using the original prompt.")
@@ -178,6 +195,7 @@ class Engine:
         if key in self._prompts:
             self._prompts.move_to_end(key)
             return self._prompts[key]
+        self.placement.need_text()
         context = encode_prompt(self.parts, prompt)
         self._prompts[key] = context
         while len(self._prompts) > PROMPT_CACHE_SIZE:
@@ -289,7 +307,8 @@ class Engine:
             return None
         progress("decode_video", 0, 1)
         plan = self._video_plan(request, 1)
-        frames = decode_video(self.parts.video_vae, unpack_video(video.output_tokens(), plan.shape))
+        tiling = Tiling() if self.placement.plan.tiled_decode else None
+        frames = decode_video(self.parts.video_vae, unpack_video(video.output_tokens(), plan.shape), tiling)
         progress("decode_video", 1, 1)
         return frames[: request.num_frames]
 

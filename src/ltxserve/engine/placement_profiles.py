@@ -27,7 +27,9 @@ class Placement:
     # Block-level group offloading: the blocks live on the host, streamed in ahead of use on a side stream.
     transformer_streamed: bool
     streamed_blocks: int  # blocks on the device at once when streamed (the running one + the prefetched one)
-    loras_on_device: bool  # LoRA factors cached on the device (else on the host, fused layer by layer)
+    # LoRA factors on the device (resident's cache; hooks when the weights are streamed), else on the host
+    # and fused into the weights in place layer by layer (engine/fuse.py).
+    loras_on_device: bool
     tiled_decode: bool  # the video VAE decodes in overlapping tiles and time chunks
 
     def describe(self) -> dict[str, str]:
@@ -49,7 +51,7 @@ class Placement:
 _PLACEMENTS = {
     "resident": Placement("resident", True, "bfloat16", "bfloat16", False, False, 0, True, False),
     "balanced": Placement("balanced", False, "bfloat16", "bfloat16", False, False, 0, False, True),
-    "low": Placement("low", False, "bfloat16", "float8", True, False, 0, True, True),
+    "low": Placement("low", False, "bfloat16", "float8", True, False, 0, False, True),
     "minimal": Placement("minimal", False, "float8", "float8", True, True, 2, True, True),
 }
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import torch
 
 CHECKPOINT_NAME = "ltx-2.3-tiny.safetensors"
+FP8_CHECKPOINT_NAME = "ltx-2.3-tiny-fp8.safetensors"
 UPSAMPLER_NAME = "ltx-2.3-spatial-upscaler-x2-tiny.safetensors"
 DISTILLED_LORA_NAME = "ltx-2.3-tiny-distilled-lora.safetensors"
 # The distilled variant: the dev weights with the distilled LoRA fused in at strength 1, as a dev
@@ -41,10 +42,12 @@ LORA_ATTENTIONS = (
 LORA_PROJECTIONS = ("to_q", "to_k", "to_v", "to_out.0")
 
 
-def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev") -> Path:
+def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev", fp8: bool = False) -> Path:
     """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it.
 
     `variant="distilled"` writes the distilled checkpoint (dev + LoRA fused, same seed) and no LoRA file.
+    `fp8`: the checkpoint in Lightricks' scaled-fp8 layout instead (engine/fp8.py), the same weights
+    otherwise (same seed, same random stream).
     """
     import torch
     from safetensors.torch import save_file
@@ -59,10 +62,15 @@ def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev") -> Pa
     upsampler = upsampler_tensors(generator)
     lora = distilled_lora_tensors(checkpoint, generator)
     if variant == "distilled":
-        save_file(fuse_lora(checkpoint, lora), str(directory / DISTILLED_CHECKPOINT_NAME), metadata=metadata)
+        checkpoint, name = fuse_lora(checkpoint, lora), DISTILLED_CHECKPOINT_NAME
     else:
-        save_file(checkpoint, str(directory / CHECKPOINT_NAME), metadata=metadata)
+        name = CHECKPOINT_NAME
         save_file(lora, str(directory / DISTILLED_LORA_NAME))
+    if fp8:
+        from ltxserve.engine.fp8 import quantise_checkpoint
+
+        checkpoint, name = quantise_checkpoint(checkpoint), name.replace(".safetensors", "-fp8.safetensors")
+    save_file(checkpoint, str(directory / name), metadata=metadata)
     save_file(
         upsampler, str(directory / UPSAMPLER_NAME), metadata={"config": json.dumps(TINY_UPSAMPLER_CONFIG)}
     )

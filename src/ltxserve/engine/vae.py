@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ltxserve.engine.mel import log_mel
+from ltxserve.engine.tiling import Tiling, decode_tiled
 from ltxserve.media.audio_convert import fit_length, resample, to_stereo
 from ltxserve.media.image_fit import fit_image
 
@@ -44,10 +45,19 @@ def encode_video(vae: AutoencoderKLLTX2Video, pixels: torch.Tensor) -> torch.Ten
     return (posterior.mean.float() - mean) / std
 
 
-def decode_video(vae: AutoencoderKLLTX2Video, latent: torch.Tensor) -> np.ndarray:
-    """Normalised latent (1, C, f, h, w) → frames (F, H, W, 3) uint8."""
+def decode_video(
+    vae: AutoencoderKLLTX2Video, latent: torch.Tensor, tiling: Tiling | None = None
+) -> np.ndarray:
+    """Normalised latent (1, C, f, h, w) → frames (F, H, W, 3) uint8; in overlapping tiles when `tiling`."""
     dtype = next(vae.parameters()).dtype
     mean, std = _channel_stats(vae, 5)
+    if tiling is not None:
+        temporal, spatial = vae.temporal_compression_ratio, vae.spatial_compression_ratio
+
+        def decode(part: torch.Tensor) -> torch.Tensor:
+            return vae.decode((part.float() * std + mean).to(dtype), return_dict=False)[0]
+
+        return decode_tiled(decode, latent, spatial, temporal, tiling)
     video = vae.decode((latent.float() * std + mean).to(dtype), return_dict=False)[0][0]  # (C, F, H, W)
     # In place, then permute the uint8 result: one float pass over the frames instead of four.
     video = video.float().clamp_(-1.0, 1.0).add_(1.0).mul_(127.5).round_().to(torch.uint8)

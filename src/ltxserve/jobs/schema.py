@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS workers (
     last_seen REAL NOT NULL,
     endpoints TEXT,
     host TEXT,
-    error TEXT
+    error TEXT,
+    memory_plan TEXT
 );
 """
 
@@ -73,6 +74,7 @@ ADDED_COLUMNS = [
     ("workers", "endpoints", "TEXT"),
     ("workers", "host", "TEXT"),
     ("workers", "error", "TEXT"),
+    ("workers", "memory_plan", "TEXT"),
 ]
 
 

@@ -377,17 +377,20 @@ class JobStore:
         current_job: str | None,
         endpoints: Collection[str] | None = None,
         error: str | None = None,
+        memory_plan: dict[str, Any] | None = None,
     ) -> None:
-        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`), what it serves and, for
-        `failed`, why (shown in /health)."""
+        """Report a worker's state (`loading`, `ready`, `busy`, `stopped`, `failed`), what it serves, its
+        memory plan and, for `failed`, why (shown in /health)."""
         served = json.dumps(sorted(endpoints)) if endpoints is not None else None
+        plan = json.dumps(memory_plan) if memory_plan is not None else None
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO workers (worker_id, pid, device, state, current_job, last_seen, endpoints, host,"
-                " error) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET pid = excluded.pid,"
-                " device = excluded.device, state = excluded.state, current_job = excluded.current_job,"
-                " last_seen = excluded.last_seen, endpoints = COALESCE(excluded.endpoints, endpoints),"
-                " host = excluded.host, error = excluded.error",
+                " error, memory_plan) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET"
+                " pid = excluded.pid, device = excluded.device, state = excluded.state,"
+                " current_job = excluded.current_job, last_seen = excluded.last_seen,"
+                " endpoints = COALESCE(excluded.endpoints, endpoints), host = excluded.host,"
+                " error = excluded.error, memory_plan = COALESCE(excluded.memory_plan, memory_plan)",
                 (
                     worker_id,
                     pid,
@@ -398,6 +401,7 @@ class JobStore:
                     served,
                     socket.gethostname(),
                     error,
+                    plan,
                 ),
             )
 
@@ -478,6 +482,7 @@ def _endpoint_filter(endpoints: Collection[str] | None) -> tuple[str, list[str]]
 
 def _worker(row: dict[str, Any]) -> dict[str, Any]:
     row["endpoints"] = json.loads(row["endpoints"]) if row.get("endpoints") else None
+    row["memory_plan"] = json.loads(row["memory_plan"]) if row.get("memory_plan") else None
     return row
 
 

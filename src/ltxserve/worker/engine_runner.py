@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -30,7 +31,10 @@ from ltxserve.safety import ModerationUnavailable, SafetyChecker, Violation
 from ltxserve.worker.encode import encode_result
 from ltxserve.worker.extend import stitched
 from ltxserve.worker.lora_sources import LoraSources, with_camera_lora
+from ltxserve.worker.memory_plan import MemoryPlan, plan_memory
 from ltxserve.worker.runner import JobCancelled, JobError, RunContext
+
+log = logging.getLogger("ltxserve.worker")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,9 +56,15 @@ class EngineRunner:
         expansion: ExpansionOptions | None = None,
         loras: LoraSources | None = None,
         tuning: Tuning | None = None,
+        memory: str = "auto",
+        dtype: str = "auto",
+        allow_cpu: bool = False,
     ) -> None:
         self.model_dir = model_dir
         self.device = device
+        # The placement profile (`auto` or forced), dtype and CPU policy: see worker/memory_plan.py.
+        self.memory, self.dtype, self.allow_cpu = memory, dtype, allow_cpu
+        self.memory_plan: MemoryPlan | None = None
         self.limits = limits or MediaLimits()
         self.safety = safety or SafetyChecker()
         # None: expansion with the engine's own Gemma (with `expansion` options).
@@ -85,16 +95,27 @@ class EngineRunner:
                 camera=settings.camera_loras,
             ),
             tuning=Tuning.from_settings(settings),
+            memory=settings.memory,
+            dtype=settings.dtype,
+            allow_cpu=settings.allow_cpu,
         )
 
-    def load(self) -> None:
+    def load(self, profile: str | None = None) -> None:
+        """Plan memory (device, dtype, profile: docs/memory.md), then load the model under that plan."""
         if self.engine is None:
             import torch
 
             from ltxserve.engine.pipeline import Engine
 
-            dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-            self.engine = Engine.load(self.model_dir, device=self.device, dtype=dtype, tuning=self.tuning)
+            plan = plan_memory(
+                self.model_dir, self.device, profile or self.memory, self.dtype, self.allow_cpu
+            )
+            self.memory_plan, self.device = plan, plan.device
+            log.info("memory plan: %s", {k: v for k, v in plan.to_json().items() if k != "sizes"})
+            dtype = getattr(torch, plan.dtype)
+            self.engine = Engine.load(
+                self.model_dir, device=plan.device, dtype=dtype, tuning=self.tuning, profile=plan.profile
+            )
             scales = self.engine.parts.scales
             check_model_grid(scales.spatial, scales.temporal)
             if self.expander is not None or self.expansion is not None:
@@ -152,6 +173,47 @@ class EngineRunner:
         return with_camera_lora(with_reference_images(request), self.loras, ctx, scratch)
 
     def generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
+        """Generate; out of device memory, free everything, reload under the next more frugal profile and
+        retry once, then fail with an error naming the size fields (docs/memory.md)."""
+        try:
+            return self._generate(request, ctx)
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            frugal = self._more_frugal_profile()
+            if frugal is None:
+                raise JobError(out_of_memory_failure(self._profile(), self.device)) from exc
+            ctx.log(f"Out of GPU memory under the {self._profile()} profile; retrying under {frugal}", "WARN")
+            self.unload()
+            self.load(frugal)
+        try:
+            return self._generate(request, ctx)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise JobError(out_of_memory_failure(self._profile(), self.device)) from exc
+            raise
+
+    def _profile(self) -> str:
+        return self.memory_plan.profile if self.memory_plan else "resident"
+
+    def _more_frugal_profile(self) -> str | None:
+        from ltxserve.engine.placement_profiles import PROFILES
+
+        index = PROFILES.index(self._profile())
+        return PROFILES[index + 1] if index + 1 < len(PROFILES) else None
+
+    def unload(self) -> None:
+        """Drop the engine and give its device memory back."""
+        import gc
+
+        import torch
+
+        self.engine = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
         from ltxserve.engine.adapters import AdapterError
 
         try:
@@ -176,6 +238,25 @@ class EngineRunner:
         encoded = encode_result(endpoint.output_field, result, options, scratch)
         file = ctx.store_output(encoded.data, encoded.content_type, encoded.file_name, encoded.extra)
         return {endpoint.output_field: file, "seed": result.seed, "prompt": result.prompt}
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A CUDA (or other accelerator) allocation failure, however the library wrapped it."""
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def out_of_memory_failure(profile: str, device: str) -> JobFailure:
+    """422 naming the size fields: the request did not fit even the most frugal plan this worker tried."""
+    msg = (
+        f"The request ran out of GPU memory on {device} under the {profile!r} memory profile, after a retry "
+        "under a more frugal one. Lower video_size or num_frames."
+    )
+    ctx = {"profile": profile, "device": device}
+    failure = model_error("feature_not_supported", msg, ["body", "num_frames"], ctx=ctx)
+    failure.body["detail"].append({**failure.body["detail"][0], "loc": ["body", "video_size"]})
+    return failure
 
 
 def violation_failure(violation: Violation) -> JobFailure:

@@ -49,7 +49,18 @@ class Worker:
         self._storage_error: str | None = None
 
     def _state(self, state: str, job: str | None = None, error: str | None = None) -> None:
-        self.store.worker_state(self.worker_id, os.getpid(), self.device, state, job, self.endpoints, error)
+        plan = getattr(self.runner, "memory_plan", None)  # the engine runner's, once loaded
+        self.device = plan.device if plan is not None else self.device
+        self.store.worker_state(
+            self.worker_id,
+            os.getpid(),
+            self.device,
+            state,
+            job,
+            self.endpoints,
+            error,
+            plan.to_json() if plan is not None else None,
+        )
 
     def _load(self) -> None:
         """Load the runner, beating `loading` meanwhile (a load takes minutes); a failure is reported with

@@ -33,7 +33,10 @@ def build_runner(settings: Settings, device: str) -> JobRunner:
 
 
 def build_worker(settings: Settings, worker_id: str | None = None, device: str | None = None) -> Worker:
-    device = device or (settings.device if settings.device != "auto" else "cpu")
+    # `auto` is resolved by the engine runner's memory plan (the first GPU, else the CPU).
+    device = device or settings.device
+    if settings.runner == "fake" and device == "auto":
+        device = "cpu"
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
     store = open_queue(settings)
     storage = open_storage(settings)
