@@ -42,12 +42,20 @@ LORA_ATTENTIONS = (
 LORA_PROJECTIONS = ("to_q", "to_k", "to_v", "to_out.0")
 
 
-def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev", fp8: bool = False) -> Path:
+def write_tiny_model(
+    directory: Path,
+    seed: int = 0,
+    variant: str = "dev",
+    fp8: bool = False,
+    config: dict = TINY_CONFIG,
+    upsampler_config: dict = TINY_UPSAMPLER_CONFIG,
+) -> Path:
     """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it.
 
     `variant="distilled"` writes the distilled checkpoint (dev + LoRA fused, same seed) and no LoRA file.
     `fp8`: the checkpoint in Lightricks' scaled-fp8 layout instead (engine/fp8.py), the same weights
-    otherwise (same seed, same random stream).
+    otherwise (same seed, same random stream). `config`: another architecture in the same layout (the
+    full-width check writes the real widths with few layers, tiny_config.full_width_config).
     """
     import torch
     from safetensors.torch import save_file
@@ -57,10 +65,10 @@ def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev", fp8: 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(seed)
-    checkpoint = checkpoint_tensors(generator)
-    metadata = {"config": json.dumps(TINY_CONFIG), "model_version": MODEL_VERSION}
-    upsampler = upsampler_tensors(generator)
-    lora = distilled_lora_tensors(checkpoint, generator)
+    checkpoint = checkpoint_tensors(generator, config)
+    metadata = {"config": json.dumps(config), "model_version": MODEL_VERSION}
+    upsampler = upsampler_tensors(generator, upsampler_config)
+    lora = distilled_lora_tensors(checkpoint, generator, config["transformer"]["num_layers"])
     if variant == "distilled":
         checkpoint, name = fuse_lora(checkpoint, lora), DISTILLED_CHECKPOINT_NAME
     else:
@@ -71,9 +79,7 @@ def write_tiny_model(directory: Path, seed: int = 0, variant: str = "dev", fp8: 
 
         checkpoint, name = quantise_checkpoint(checkpoint), name.replace(".safetensors", "-fp8.safetensors")
     save_file(checkpoint, str(directory / name), metadata=metadata)
-    save_file(
-        upsampler, str(directory / UPSAMPLER_NAME), metadata={"config": json.dumps(TINY_UPSAMPLER_CONFIG)}
-    )
+    save_file(upsampler, str(directory / UPSAMPLER_NAME), metadata={"config": json.dumps(upsampler_config)})
     tiny_gemma.write_gemma_folder(directory / GEMMA_DIR_NAME, generator)
     return directory
 
@@ -151,7 +157,7 @@ def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
     return {"latents_mean": mean, "latents_std": std}
 
 
-def checkpoint_tensors(generator: torch.Generator) -> dict:
+def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG) -> dict:
     """Every tensor of the tiny single file, keyed in the official layout."""
     from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
@@ -159,7 +165,6 @@ def checkpoint_tensors(generator: torch.Generator) -> dict:
 
     from ltxserve.engine.tiny_gemma import TINY_TEXT
 
-    config = TINY_CONFIG
     plan = convert_keys.vae_block_plan(config["vae"])
     transformer = _diffusers_module(LTX2VideoTransformer3DModel, module_configs.transformer_kwargs(config))
     video_vae = _diffusers_module(AutoencoderKLLTX2Video, module_configs.video_vae_kwargs(config))
@@ -189,17 +194,15 @@ def checkpoint_tensors(generator: torch.Generator) -> dict:
     return tensors
 
 
-def upsampler_tensors(generator: torch.Generator) -> dict:
+def upsampler_tensors(generator: torch.Generator, config: dict = TINY_UPSAMPLER_CONFIG) -> dict:
     """The ×2 spatial latent upsampler (its keys are the same in diffusers and the reference)."""
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
 
-    module = _diffusers_module(
-        LTX2LatentUpsamplerModel, module_configs.upsampler_kwargs(TINY_UPSAMPLER_CONFIG)
-    )
+    module = _diffusers_module(LTX2LatentUpsamplerModel, module_configs.upsampler_kwargs(config))
     return _component(module, lambda key: key, generator)
 
 
-def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator) -> dict:
+def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator, blocks: int = 2) -> dict:
     """ComfyUI-style LoRA over every attention projection: `diffusion_model.<module>.lora_A/B.weight`.
 
     A ~ N(0, 1/in), B ~ N(0, 1/rank): B @ A has the scale of the weight it adapts (an O(1) effect).
@@ -207,7 +210,6 @@ def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator) -> dict
     import torch
 
     tensors = {}
-    blocks = TINY_CONFIG["transformer"]["num_layers"]
     for block in range(blocks):
         for attention in LORA_ATTENTIONS:
             for projection in LORA_PROJECTIONS:

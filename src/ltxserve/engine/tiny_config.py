@@ -132,3 +132,16 @@ TINY_UPSAMPLER_CONFIG: dict = {
     "dims": 3,
     "spatial_upsample": True,
 }
+
+
+def full_width_config(blocks: int = 2, connector_layers: int = 1) -> dict:
+    """The real LTX-2.3 22B configuration (engine/preset.py) with few transformer blocks and connector layers:
+    every width, head count and decoder as published, small enough to write and run on a CPU."""
+    import copy
+
+    from ltxserve.engine.preset import LTX23_22B_CONFIG
+
+    config = copy.deepcopy(LTX23_22B_CONFIG)
+    config["transformer"]["num_layers"] = blocks
+    config["transformer"]["connector_num_layers"] = connector_layers
+    return config
