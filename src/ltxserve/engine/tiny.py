@@ -49,13 +49,15 @@ def write_tiny_model(
     fp8: bool = False,
     config: dict = TINY_CONFIG,
     upsampler_config: dict = TINY_UPSAMPLER_CONFIG,
+    fast: bool = False,
 ) -> Path:
     """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it.
 
     `variant="distilled"` writes the distilled checkpoint (dev + LoRA fused, same seed) and no LoRA file.
     `fp8`: the checkpoint in Lightricks' scaled-fp8 layout instead (engine/fp8.py), the same weights
     otherwise (same seed, same random stream). `config`: another architecture in the same layout (the
-    full-width check writes the real widths with few layers, tiny_config.full_width_config).
+    full-width check writes the real widths with few layers, tiny_config.full_width_config); `fast`: quick
+    uniform draws for such big models (`random_weight`).
     """
     import torch
     from safetensors.torch import save_file
@@ -65,9 +67,9 @@ def write_tiny_model(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(seed)
-    checkpoint = checkpoint_tensors(generator, config)
+    checkpoint = checkpoint_tensors(generator, config, fast)
     metadata = {"config": json.dumps(config), "model_version": MODEL_VERSION}
-    upsampler = upsampler_tensors(generator, upsampler_config)
+    upsampler = upsampler_tensors(generator, upsampler_config, fast)
     lora = distilled_lora_tensors(checkpoint, generator, config["transformer"]["num_layers"])
     if variant == "distilled":
         checkpoint, name = fuse_lora(checkpoint, lora), DISTILLED_CHECKPOINT_NAME
@@ -87,11 +89,20 @@ def write_tiny_model(
 # --- weights ---------------------------------------------------------------------------------
 
 
-def random_weight(key: str, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
-    """An O(1)-effect random tensor for one learned weight, chosen by its name and shape."""
+def random_weight(
+    key: str, shape: tuple[int, ...], generator: torch.Generator, fast: bool = False
+) -> torch.Tensor:
+    """An O(1)-effect random tensor for one learned weight, chosen by its name and shape.
+
+    `fast`: uniform bf16 draws of the same standard deviation (≈ 50× quicker; for the full-width model,
+    whose billions of weights the float64 normal draws would take minutes to make).
+    """
     import torch
 
     def normal(std: float) -> torch.Tensor:
+        if fast:
+            bound = std * math.sqrt(3.0)
+            return torch.empty(shape, dtype=torch.bfloat16).uniform_(-bound, bound, generator=generator)
         # Drawn in float64: float32 draws differ in the last bit between CPU instruction sets, which
         # flips a few bf16 roundings and so changes the model; float64 keeps it identical everywhere.
         return torch.randn(shape, generator=generator, dtype=torch.float64) * std
@@ -129,6 +140,7 @@ def _component(
     to_official: Callable[[str], str],
     generator: torch.Generator,
     fixed: dict | None = None,
+    fast: bool = False,
 ) -> dict:
     """Official-layout bf16 tensors for every persistent entry of a diffusers module."""
     import torch
@@ -143,7 +155,7 @@ def _component(
         elif value.device.type != "meta":  # a computed buffer (anti-alias filter)
             tensor = value
         else:
-            tensor = random_weight(official, tuple(value.shape), generator)
+            tensor = random_weight(official, tuple(value.shape), generator, fast)
         tensors[official] = tensor.to(torch.bfloat16).contiguous()
     return tensors
 
@@ -157,7 +169,7 @@ def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
     return {"latents_mean": mean, "latents_std": std}
 
 
-def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG) -> dict:
+def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG, fast: bool = False) -> dict:
     """Every tensor of the tiny single file, keyed in the official layout."""
     from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
@@ -176,30 +188,36 @@ def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG) -
     connectors = _diffusers_module(LTX2TextConnectors, connectors_kwargs)
     audio_channels = audio_vae.latents_mean.shape[0]  # packed latent channels × mel bins
     tensors: dict = {}
-    tensors |= _component(transformer, convert_keys.transformer_key_to_official, generator)
+    tensors |= _component(transformer, convert_keys.transformer_key_to_official, generator, fast=fast)
     tensors |= _component(
         video_vae,
         lambda k: convert_keys.video_vae_key_to_official(k, plan),
         generator,
         _latent_statistics(config["vae"]["latent_channels"], generator),
+        fast,
     )
     tensors |= _component(
         audio_vae,
         convert_keys.audio_vae_key_to_official,
         generator,
         _latent_statistics(audio_channels, generator),
+        fast,
     )
-    tensors |= _component(vocoder, convert_keys.vocoder_key_to_official, generator, _mel_buffers(config))
-    tensors |= _component(connectors, convert_keys.connector_key_to_official, generator)
+    tensors |= _component(
+        vocoder, convert_keys.vocoder_key_to_official, generator, _mel_buffers(config), fast
+    )
+    tensors |= _component(connectors, convert_keys.connector_key_to_official, generator, fast=fast)
     return tensors
 
 
-def upsampler_tensors(generator: torch.Generator, config: dict = TINY_UPSAMPLER_CONFIG) -> dict:
+def upsampler_tensors(
+    generator: torch.Generator, config: dict = TINY_UPSAMPLER_CONFIG, fast: bool = False
+) -> dict:
     """The ×2 spatial latent upsampler (its keys are the same in diffusers and the reference)."""
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
 
     module = _diffusers_module(LTX2LatentUpsamplerModel, module_configs.upsampler_kwargs(config))
-    return _component(module, lambda key: key, generator)
+    return _component(module, lambda key: key, generator, fast=fast)
 
 
 def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator, blocks: int = 2) -> dict:

@@ -1,0 +1,113 @@
+"""Memory profiles: the `models fit` table for the real 22B preset, and each profile's wall time on the tiny
+model relative to `resident` (CPU; the real slowdowns on a GPU come from benchmarks/gpu_check.py).
+
+    .venv/bin/python benchmarks/bench_memory.py [--frames 121 481] [--runs 3] [--skip-timing]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from ltxserve.endpoints import ENDPOINTS
+from ltxserve.engine.memory import GIB, choose_profile, predict_peaks
+from ltxserve.engine.memory_shape import shape_for_input
+from ltxserve.engine.model_sizes import preset_sizes
+from ltxserve.engine.placement_profiles import PROFILES
+
+GPUS_GIB = (24, 32, 48, 80, 141)
+
+
+def default_payload(endpoint, frames: int) -> dict:
+    fields = endpoint.input_model.model_fields
+    payload: dict = {"prompt": "a prompt"} if "prompt" in fields else {}
+    if "loras" in fields:
+        payload["loras"] = []
+    for name in ("audio_url", "image_url"):
+        if name in fields and fields[name].is_required():
+            payload[name] = "https://example.com/stand-in"
+    for name in ("num_frames",):
+        if name in fields:
+            payload[name] = frames
+    if "match_audio_length" in fields:
+        payload["match_audio_length"] = False  # the stand-in audio lasts num_frames anyway
+    return payload
+
+
+def fit_table(frames_list: list[int]) -> None:
+    sizes = preset_sizes("ltx-2.3-22b")
+    print("## models fit --preset ltx-2.3-22b (predicted peak GiB; profile auto picks)\n")
+    print("| endpoint | frames | " + " | ".join(f"{g} GiB" for g in GPUS_GIB) + " |")
+    print("|---|---|" + "---|" * len(GPUS_GIB))
+    for endpoint in ENDPOINTS.values():
+        for frames in frames_list:
+            shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            cells = []
+            for gib in GPUS_GIB:
+                chosen = choose_profile(sizes, shape, int(gib * GIB))
+                cells.append(f"{chosen.profile} {chosen.peak / GIB:.1f}" if chosen else "does not fit")
+            print(f"| {endpoint.endpoint_id} | {shape.num_frames} | " + " | ".join(cells) + " |")
+    print("\n## every profile's predicted peak (GiB)\n")
+    print("| endpoint | frames | " + " | ".join(PROFILES) + " |")
+    print("|---|---|" + "---|" * len(PROFILES))
+    for endpoint in ENDPOINTS.values():
+        for frames in frames_list:
+            shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            peaks = [predict_peaks(sizes, shape, p).peak / GIB for p in PROFILES]
+            print(
+                f"| {endpoint.endpoint_id} | {shape.num_frames} | "
+                + " | ".join(f"{p:.1f}" for p in peaks)
+                + " |"
+            )
+
+
+def timing(runs: int) -> None:
+    from ltxserve.engine.pipeline import Engine
+    from ltxserve.engine.request import EngineRequest, Guidance
+    from ltxserve.engine.tiny import write_tiny_model
+
+    folder = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny", seed=0)
+    request = EngineRequest(
+        mode="text_to_video",
+        prompt="a fox in the snow",
+        negative_prompt="blurry",
+        width=128,
+        height=128,
+        num_frames=25,
+        num_inference_steps=8,
+        video_guidance=Guidance(3.0, 1.0, 0.7, 3.0),
+        audio_guidance=Guidance(7.0, 1.0, 0.7, 3.0),
+        seed=1,
+        use_multiscale=True,
+        distill_lora_scales=(0.2, 0.5),
+    )
+    print("\n## tiny model, CPU float32: wall time per generate (best of runs), relative to resident\n")
+    best = {}
+    for profile in PROFILES:
+        engine = Engine.load(folder, profile=profile)
+        engine.generate(request)  # warm-up (first prompt encoding, LoRA reads)
+        times = []
+        for _ in range(runs):
+            engine._prompts.clear()  # every run encodes its prompt, as a new request would
+            start = time.perf_counter()
+            engine.generate(request)
+            times.append(time.perf_counter() - start)
+        best[profile] = min(times)
+        print(f"{profile:9s} {best[profile]:.2f} s  ×{best[profile] / best['resident']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, nargs="+", default=[121, 481])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-timing", action="store_true")
+    args = parser.parse_args()
+    fit_table(args.frames)
+    if not args.skip_timing:
+        timing(args.runs)
+
+
+if __name__ == "__main__":
+    main()
