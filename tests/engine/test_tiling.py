@@ -27,7 +27,7 @@ def test_tiles_and_chunks_blend_back_to_the_whole_decode_exactly(tiling):
     # The dead zone of each overlap (a quarter) covers this decoder's 1-latent receptive field, so any
     # difference would be a seam or a misplaced frame.
     latent = torch.randn(1, 4, 11, 7, 9, generator=torch.Generator().manual_seed(0))
-    tiled = decode_tiled(local_decoder, latent, 32, 8, tiling)
+    tiled = decode_tiled(local_decoder, latent, tiling)
     expected = whole(latent)
     assert tiled.shape == expected.shape == (81, 224, 288, 3)
     assert np.abs(tiled.astype(int) - expected.astype(int)).max() <= 1  # one rounding step

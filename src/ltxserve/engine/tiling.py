@@ -10,12 +10,15 @@ edge, where the decoder saw no context, to its middle. docs/memory.md states the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ltxserve.engine.memory import CHUNK_LATENTS, TILE_LATENTS
+
+Decode = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,24 @@ def ramp(length: int, lead: int, tail: int) -> torch.Tensor:
     return weights
 
 
-def decode_tiled(decode, latent: torch.Tensor, spatial: int, temporal: int, tiling: Tiling) -> np.ndarray:
+def decode_tiled(decode: Decode, latent: torch.Tensor, tiling: Tiling) -> np.ndarray:
     """`decode`: (1, C, f, h, w) latent → (1, 3, F', H', W') in [-1, 1]; returns (F, H, W, 3) uint8 frames.
 
-    Finished frames leave the device as uint8 as soon as no later chunk overlaps them.
+    The compression factors are read from the first decoded chunk. Finished frames leave the device as
+    uint8 as soon as no later chunk overlaps them.
     """
-    _, _, frames, height, width = latent.shape
-    total = (frames - 1) * temporal + 1
-    out = np.empty((total, height * spatial, width * spatial, 3), dtype=np.uint8)
+    frames = latent.shape[2]
+    out: np.ndarray | None = None
     pending: torch.Tensor | None = None  # (3, n, H, W) weighted sums of frames from `pending_start`
     weights: torch.Tensor | None = None  # (n,) their summed temporal weights
-    pending_start = 0
+    pending_start, temporal = 0, 1
     # Chunks share at least their boundary latent frame: a chunk's first latent decodes to a single frame.
     chunks = tiling.spans(frames, tiling.chunk, max(1, tiling.chunk_overlap))
     for index, (s, e) in enumerate(chunks):
-        video = _decode_chunk(decode, latent[:, :, s:e], spatial, tiling)  # (3, f, H, W) float32
+        video = _decode_chunk(decode, latent[:, :, s:e], tiling)  # (3, f, H, W) float32
+        if out is None:
+            temporal = (video.shape[1] - 1) // (e - s - 1) if e - s > 1 else 1
+            out = np.empty(((frames - 1) * temporal + 1, *video.shape[2:], 3), dtype=np.uint8)
         first = s * temporal
         lead = (chunks[index - 1][1] - 1 - s) * temporal + 1 if index else 0
         tail = (e - 1 - chunks[index + 1][0]) * temporal + 1 if index + 1 < len(chunks) else 0
@@ -87,33 +93,36 @@ def decode_tiled(decode, latent: torch.Tensor, spatial: int, temporal: int, tili
             weights = torch.cat([weights, weights.new_zeros(grow)])
             pending[:, offset:] += video
             weights[offset:] += w
-        done = (
-            (chunks[index + 1][0] * temporal - pending_start) if index + 1 < len(chunks) else pending.shape[1]
-        )
+        last = index + 1 == len(chunks)
+        done = pending.shape[1] if last else chunks[index + 1][0] * temporal - pending_start
         _emit(out, pending[:, :done] / weights[None, :done, None, None], pending_start)
         pending, weights, pending_start = pending[:, done:], weights[done:], pending_start + done
+    assert out is not None
     return out
 
 
-def _decode_chunk(decode, latent: torch.Tensor, spatial: int, tiling: Tiling) -> torch.Tensor:
+def _decode_chunk(decode: Decode, latent: torch.Tensor, tiling: Tiling) -> torch.Tensor:
     """One time chunk, decoded tile by tile and blended in space: (3, F', H, W) float32."""
     _, _, _, height, width = latent.shape
     rows = tiling.spans(height, tiling.tile, tiling.overlap)
     cols = tiling.spans(width, tiling.tile, tiling.overlap)
     canvas: torch.Tensor | None = None
-    norm = torch.zeros(height * spatial, width * spatial, device=latent.device)
+    norm: torch.Tensor | None = None
+    spatial = 1
     for i, (y0, y1) in enumerate(rows):
         for j, (x0, x1) in enumerate(cols):
             tile = decode(latent[:, :, :, y0:y1, x0:x1])[0].float()  # (3, F', h·32, w·32)
+            if canvas is None or norm is None:
+                spatial = tile.shape[-1] // (x1 - x0)
+                canvas = tile.new_zeros(3, tile.shape[1], height * spatial, width * spatial)
+                norm = tile.new_zeros(height * spatial, width * spatial)
             wy = _edge_ramp(rows, i, spatial).to(tile.device)
             wx = _edge_ramp(cols, j, spatial).to(tile.device)
             weight = wy[:, None] * wx[None, :]
-            if canvas is None:
-                canvas = tile.new_zeros(3, tile.shape[1], height * spatial, width * spatial)
             canvas[:, :, y0 * spatial : y1 * spatial, x0 * spatial : x1 * spatial] += tile * weight
-            norm[y0 * spatial : y1 * spatial, x0 * spatial : x1 * spatial] += weight.to(norm.device)
-    assert canvas is not None
-    return canvas / norm.to(canvas.device)
+            norm[y0 * spatial : y1 * spatial, x0 * spatial : x1 * spatial] += weight
+    assert canvas is not None and norm is not None
+    return canvas / norm
 
 
 def _edge_ramp(spans: list[tuple[int, int]], index: int, scale: int) -> torch.Tensor:

@@ -52,12 +52,12 @@ def decode_video(
     dtype = next(vae.parameters()).dtype
     mean, std = _channel_stats(vae, 5)
     if tiling is not None:
-        temporal, spatial = vae.temporal_compression_ratio, vae.spatial_compression_ratio
-
+        # diffusers' `spatial_compression_ratio` counts a time-only compression block as spatial too (64
+        # for the real layout, which compresses space 32×): take the factors from the decoder's own output.
         def decode(part: torch.Tensor) -> torch.Tensor:
             return vae.decode((part.float() * std + mean).to(dtype), return_dict=False)[0]
 
-        return decode_tiled(decode, latent, spatial, temporal, tiling)
+        return decode_tiled(decode, latent, tiling)
     video = vae.decode((latent.float() * std + mean).to(dtype), return_dict=False)[0][0]  # (C, F, H, W)
     # In place, then permute the uint8 result: one float pass over the frames instead of four.
     video = video.float().clamp_(-1.0, 1.0).add_(1.0).mul_(127.5).round_().to(torch.uint8)
