@@ -491,18 +491,21 @@ class PostgresQueue:
         current_job: str | None,
         endpoints: Collection[str] | None = None,
         error: str | None = None,
+        memory_plan: dict[str, Any] | None = None,
     ) -> None:
         served = Jsonb(sorted(endpoints)) if endpoints is not None else None
+        plan = Jsonb(memory_plan) if memory_plan is not None else None
         host = socket.gethostname()
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO ltxserve_workers (worker_id, pid, device, state, current_job, last_seen, endpoints,"
-                " host, error) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (worker_id) DO UPDATE SET"
-                " pid = EXCLUDED.pid, device = EXCLUDED.device, state = EXCLUDED.state,"
+                " host, error, memory_plan) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (worker_id)"
+                " DO UPDATE SET pid = EXCLUDED.pid, device = EXCLUDED.device, state = EXCLUDED.state,"
                 " current_job = EXCLUDED.current_job, last_seen = EXCLUDED.last_seen,"
                 " endpoints = COALESCE(EXCLUDED.endpoints, ltxserve_workers.endpoints), host = EXCLUDED.host,"
-                " error = EXCLUDED.error",
-                (worker_id, pid, device, state, current_job, self.clock(), served, host, error),
+                " error = EXCLUDED.error,"
+                " memory_plan = COALESCE(EXCLUDED.memory_plan, ltxserve_workers.memory_plan)",
+                (worker_id, pid, device, state, current_job, self.clock(), served, host, error, plan),
             )
         if state in ("ready", "busy"):
             self.dispatch.heartbeat(worker_id)

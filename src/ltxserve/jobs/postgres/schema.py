@@ -90,6 +90,10 @@ MIGRATIONS: list[str] = [
         value BYTEA NOT NULL
     );
     """,
+    # 2: the worker's memory plan (profile, placement, part sizes, the device memory it planned for).
+    """
+    ALTER TABLE ltxserve_workers ADD COLUMN memory_plan JSONB;
+    """,
 ]
 LATEST = len(MIGRATIONS)
 # Serialises concurrent `db migrate` runs (any constant shared by all ltxserve processes).
