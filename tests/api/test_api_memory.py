@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_harness import Harness
 
 from ltxserve.engine.memory import GIB
 from ltxserve.engine.model_sizes import preset_sizes
 from ltxserve.worker.memory_plan import MemoryPlan
+
+from .api_harness import Harness
 
 pytestmark = pytest.mark.timeout(120)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"

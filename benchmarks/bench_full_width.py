@@ -1,0 +1,124 @@
+"""The full-width check (issue 9 item 8), CI-sized: the published 22B configuration — 4096/2048 streams, 32
+heads, the real video VAE, audio VAE, vocoder and ×2 upsampler, full-width connectors — with 2 transformer
+blocks and 1 connector layer, written in the official layout, loaded by the normal loader in bf16 and run
+for one denoising step (4 batched guidance passes) at a small token count under every memory profile.
+Prints wall time and the CPU peak per profile and the measured vs modelled transformer activation at full
+width; exits non-zero when anything breaks.
+
+    .venv/bin/python benchmarks/bench_full_width.py [--dir DIR]   # ≈ 5 GB on disk, ≈ 6 GB of RAM
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ltxserve.engine.memory import GIB, transformer_activation
+from ltxserve.engine.memory_probe import peak_bytes
+from ltxserve.engine.model_sizes import model_dir_sizes
+from ltxserve.engine.pipeline import Engine
+from ltxserve.engine.placement_profiles import PROFILES
+from ltxserve.engine.preset import LTX23_UPSAMPLER_CONFIG
+from ltxserve.engine.request import EngineRequest, Guidance
+from ltxserve.engine.tiny import write_tiny_model
+from ltxserve.engine.tiny_config import full_width_config
+
+REQUEST = EngineRequest(
+    mode="text_to_video",
+    prompt="a fox in the snow",
+    negative_prompt="blurry",
+    width=64,
+    height=64,
+    num_frames=9,  # 2×2×2 video tokens, 9 audio tokens
+    num_inference_steps=1,
+    video_guidance=Guidance(3.0, 1.0, 0.7, 3.0),
+    audio_guidance=Guidance(7.0, 1.0, 0.7, 3.0),
+    seed=1,
+)
+
+
+def write(folder: Path) -> Path:
+    if (folder / "ltx-2.3-tiny.safetensors").is_file():
+        return folder
+    start = time.perf_counter()
+    config = full_width_config(blocks=2, connector_layers=1)
+    write_tiny_model(folder, config=config, upsampler_config=LTX23_UPSAMPLER_CONFIG, fast=True)
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e9
+    print(f"wrote {folder} ({size:.1f} GB) in {time.perf_counter() - start:.0f} s")
+    return folder
+
+
+def run_profiles(folder: Path) -> bool:
+    sizes = model_dir_sizes(folder)
+    assert (sizes.video_width, sizes.audio_width, sizes.num_blocks) == (4096, 2048, 2)
+    frames = {}
+    for profile in PROFILES:
+        start = time.perf_counter()
+        engine = Engine.load(folder, dtype=torch.bfloat16, profile=profile)
+        loaded = time.perf_counter() - start
+        start = time.perf_counter()
+        with torch.inference_mode():
+            result, peak = peak_bytes(lambda engine=engine: engine.generate(REQUEST))
+        ran = time.perf_counter() - start
+        ok = result.frames.shape == (9, 64, 64, 3) and bool(np.isfinite(result.waveform).all())
+        frames[profile] = result.frames
+        print(f"{profile:9s} load {loaded:5.1f} s  generate {ran:5.1f} s  peak {peak / GIB:.2f} GiB  ok={ok}")
+        if not ok:
+            return False
+        del engine
+        gc.collect()
+    same = np.array_equal(frames["balanced"], frames["resident"])
+    print(f"balanced output identical to resident: {same}")
+    return same
+
+
+def transformer_check(folder: Path) -> bool:
+    engine = Engine.load(folder, dtype=torch.bfloat16)
+    transformer = engine.parts.transformer
+    passes, latent_frames, side, audio, context = 2, 3, 8, 16, 32
+    tokens = latent_frames * side * side
+    cpu = torch.device("cpu")
+    args = dict(
+        hidden_states=torch.randn(passes, tokens, 128, dtype=torch.bfloat16),
+        audio_hidden_states=torch.randn(passes, audio, 128, dtype=torch.bfloat16),
+        encoder_hidden_states=torch.randn(passes, context, 4096, dtype=torch.bfloat16),
+        audio_encoder_hidden_states=torch.randn(passes, context, 2048, dtype=torch.bfloat16),
+        timestep=torch.full((passes, tokens), 500.0),
+        audio_timestep=torch.full((passes, audio), 500.0),
+        sigma=torch.full((passes,), 500.0),
+        audio_sigma=torch.full((passes,), 500.0),
+        encoder_attention_mask=torch.ones(passes, context),
+        audio_encoder_attention_mask=torch.ones(passes, context),
+        fps=24.0,
+        video_coords=transformer.rope.prepare_video_coords(passes, latent_frames, side, side, cpu, fps=24.0),
+        audio_coords=transformer.audio_rope.prepare_audio_coords(passes, audio, cpu),
+        use_cross_timestep=True,
+        return_dict=False,
+    )
+    with torch.inference_mode():
+        _, measured = peak_bytes(lambda: transformer(**args))
+    predicted = transformer_activation(model_dir_sizes(folder), passes, tokens, audio, 2, context)
+    print(
+        f"full-width transformer activation: measured {measured / 2**20:.1f} MiB, modelled {predicted / 2**20:.1f} MiB"
+    )
+    return 0.7 * measured <= predicted <= 1.3 * measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, default=None, help="where to write (or reuse) the model")
+    args = parser.parse_args()
+    folder = write(args.dir or Path(tempfile.mkdtemp()) / "full-width")
+    ok = run_profiles(folder) and transformer_check(folder)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
