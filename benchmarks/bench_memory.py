@@ -11,8 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ltxserve.endpoints import ENDPOINTS
+from ltxserve.endpoints import ENDPOINTS, PlanError
 from ltxserve.engine.memory import GIB, choose_profile, predict_peaks
+from ltxserve.engine.memory_shape import default_payload as stand_in_payload
 from ltxserve.engine.memory_shape import shape_for_input
 from ltxserve.engine.model_sizes import preset_sizes
 from ltxserve.engine.placement_profiles import PROFILES
@@ -21,17 +22,8 @@ GPUS_GIB = (24, 32, 48, 80, 141)
 
 
 def default_payload(endpoint, frames: int) -> dict:
-    fields = endpoint.input_model.model_fields
-    payload: dict = {"prompt": "a prompt"} if "prompt" in fields else {}
-    if "loras" in fields:
-        payload["loras"] = []
-    for name in ("audio_url", "image_url"):
-        if name in fields and fields[name].is_required():
-            payload[name] = "https://example.com/stand-in"
-    for name in ("num_frames",):
-        if name in fields:
-            payload[name] = frames
-    if "match_audio_length" in fields:
+    payload = stand_in_payload(endpoint, frames)
+    if "match_audio_length" in endpoint.input_model.model_fields:
         payload["match_audio_length"] = False  # the stand-in audio lasts num_frames anyway
     return payload
 
@@ -43,7 +35,11 @@ def fit_table(frames_list: list[int]) -> None:
     print("|---|---|" + "---|" * len(GPUS_GIB))
     for endpoint in ENDPOINTS.values():
         for frames in frames_list:
-            shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            try:
+                shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            except PlanError as exc:
+                print(f"| {endpoint.endpoint_id} | {frames} | refused by the endpoint: {exc.msg} |")
+                continue
             cells = []
             for gib in GPUS_GIB:
                 chosen = choose_profile(sizes, shape, int(gib * GIB))
@@ -54,7 +50,10 @@ def fit_table(frames_list: list[int]) -> None:
     print("|---|---|" + "---|" * len(PROFILES))
     for endpoint in ENDPOINTS.values():
         for frames in frames_list:
-            shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            try:
+                shape = shape_for_input(endpoint, default_payload(endpoint, frames))
+            except PlanError:
+                continue
             peaks = [predict_peaks(sizes, shape, p).peak / GIB for p in PROFILES]
             print(
                 f"| {endpoint.endpoint_id} | {shape.num_frames} | "

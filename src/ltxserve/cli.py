@@ -87,7 +87,7 @@ def fit(
     """Predict, before loading anything, the peak GPU memory of a request and the profile that fits."""
     from pydantic import ValidationError
 
-    from ltxserve.endpoints import UnknownEndpointError, get_endpoint
+    from ltxserve.endpoints import PlanError, UnknownEndpointError, get_endpoint
     from ltxserve.engine.memory_fit import fit_report
 
     if (model is None) == (preset is None):
@@ -105,6 +105,9 @@ def fit(
         _print_errors(
             [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         )
+        raise typer.Exit(2) from None
+    except PlanError as exc:
+        _print_errors([exc.detail()])
         raise typer.Exit(2) from None
     except (ValueError, FileNotFoundError) as exc:
         console.print(f"[red]{exc}[/red]")

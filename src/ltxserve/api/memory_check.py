@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ltxserve.endpoints.registry import Endpoint
+from ltxserve.endpoints.registry import Endpoint, PlanError
 from ltxserve.engine.memory import GIB, PartSizes, choose_profile, predict_peaks
 from ltxserve.engine.memory_shape import shape_for_input
 from ltxserve.engine.placement_profiles import PROFILES
@@ -32,7 +32,10 @@ def memory_failure(
     ]
     if not plans:
         return None
-    shape = shape_for_input(endpoint, body)
+    try:
+        shape = shape_for_input(endpoint, body)
+    except PlanError:
+        return None  # the worker refuses it with the endpoint's own error when it plans the real inputs
     smallest = None
     for plan in plans:
         sizes = PartSizes(**plan["sizes"])

@@ -66,6 +66,33 @@ def shape_for_input(endpoint: Endpoint, payload: dict[str, Any]) -> RequestShape
                 media.loras[index] = f"stand-in-lora-{index}.safetensors"
         elif getattr(validated, field, None) and field.startswith("audio"):
             media.audio[field] = (np.zeros((2, max(1, round(frames / fps * 16000))), np.float32), 16000)
+        elif getattr(validated, field, None) and "video" in field:
+            media.videos[field] = stand_in_video(frames, fps)
         elif getattr(validated, field, None):
             media.images[field] = np.full((*STAND_IN_IMAGE, 3), 128, np.uint8)
     return shape_of(endpoint.plan(validated, media))
+
+
+def stand_in_video(frames: int, fps: float):
+    """A grey 1280×704 clip of `frames` frames that takes one frame of memory (a broadcast view)."""
+    from ltxserve.media.video_in import DecodedVideo
+
+    frame = np.full((1, *STAND_IN_IMAGE, 3), 128, np.uint8)
+    pixels = np.broadcast_to(frame, (frames, *STAND_IN_IMAGE, 3))
+    return DecodedVideo(frames=pixels, fps=fps, waveform=None, sample_rate=16000)
+
+
+def default_payload(endpoint: Endpoint, frames: int | None = None) -> dict[str, Any]:
+    """An endpoint's default request: a prompt, no LoRAs, a stand-in URL for every required file field."""
+    fields = endpoint.input_model.model_fields
+    payload: dict[str, Any] = {}
+    for name, info in fields.items():
+        if name == "prompt" and info.is_required():
+            payload[name] = "a prompt"
+        elif name == "loras" and info.is_required():
+            payload[name] = []
+        elif name.endswith("_url") and info.is_required():
+            payload[name] = "https://example.com/stand-in"
+    if frames is not None and "num_frames" in fields:
+        payload["num_frames"] = frames
+    return payload

@@ -63,19 +63,9 @@ def resolve_dtype(dtype: str, device: str) -> str:
 def default_shapes() -> list[RequestShape]:
     """Each served endpoint's default request (stand-in media, 121 frames)."""
     from ltxserve.endpoints import ENDPOINTS
-    from ltxserve.engine.memory_shape import shape_for_input
+    from ltxserve.engine.memory_shape import default_payload, shape_for_input
 
-    shapes = []
-    for endpoint in ENDPOINTS.values():
-        fields = endpoint.input_model.model_fields
-        payload: dict[str, Any] = {"prompt": "a prompt"} if "prompt" in fields else {}
-        if "loras" in fields:
-            payload["loras"] = []
-        for name in ("audio_url", "image_url"):
-            if name in fields and fields[name].is_required():
-                payload[name] = "https://example.com/stand-in"
-        shapes.append(shape_for_input(endpoint, payload))
-    return shapes
+    return [shape_for_input(endpoint, default_payload(endpoint)) for endpoint in ENDPOINTS.values()]
 
 
 def plan_memory(
