@@ -9,7 +9,7 @@ from diffusers.hooks import apply_layerwise_casting
 
 from ltxserve.engine import fuse
 from ltxserve.engine.adapters import RequestAdapters
-from ltxserve.engine.fuse import WeightBackup, fuse_fits
+from ltxserve.engine.fuse import FuseGate, WeightBackup, fuse_fits
 from ltxserve.engine.lora import AdapterSet, LoraWeights
 from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
 
@@ -121,7 +121,7 @@ def test_fuse_refused_when_free_memory_is_short_then_hooks_give_the_same_output(
     workspace = fuse.FUSE_BYTES_PER_ELEMENT * model[0].weight.numel()
     assert fuse_fits(layers, WeightBackup(), device_budget=workspace + model[0].weight.nbytes)
     assert not fuse_fits(layers, WeightBackup(), device_budget=workspace)
-    monkeypatch.setattr(fuse, "free_bytes", lambda device: 0)  # "the device is full"
+    monkeypatch.setattr(fuse, "host_available_bytes", lambda: 0)  # "the memory is full" (a CPU model)
     adapters = AdapterSet({"transformer": model, "connectors": torch.nn.Sequential()})
     adapters.attach("a", weights, 0.5)
     assert adapters.activate() is False
@@ -185,3 +185,42 @@ def test_failed_request_leaves_the_base_clean_fused_or_hooked(tiny_engine, budge
     after = transformer.state_dict()
     assert all(torch.equal(after[k], v) for k, v in before.items())
     assert not any(m._forward_hooks for m in transformer.modules() if isinstance(m, torch.nn.Linear))
+
+
+def test_identical_requests_keep_their_path_under_memory_pressure(tiny_engine, monkeypatch):
+    """docs/loras.md, "Exactness": a fused set stays fused; a fallback is logged and sticks (hysteresis)."""
+    adapters = tiny_engine.adapters
+    saved = adapters.backup, adapters.gate
+    adapters.backup, adapters.gate = WeightBackup(), FuseGate()  # a fresh engine: nothing backed up yet
+    request = t2v(loras=(LoraSpec(str(tiny_engine.parts.distilled_lora_path), 1.0),))
+    reserve = fuse.HOST_RESERVE_BYTES
+
+    def run(available: int):
+        monkeypatch.setattr(fuse, "host_available_bytes", lambda: available)
+        return tiny_engine.generate(request)
+
+    try:
+        fused = run(reserve + (1 << 30))
+        backups = adapters.backup.nbytes
+        assert fused.warnings == () and backups > 0
+        # Memory pressure well below the reserve: the backups exist, so the same request fuses again.
+        pressed = run(64 << 20)
+        assert pressed.warnings == ()
+        assert np.array_equal(pressed.frames, fused.frames)
+        assert np.array_equal(pressed.waveform, fused.waveform)
+        # Layers never backed up under that pressure: hooks, with a warning for the job log.
+        adapters.backup = WeightBackup()
+        hooked = run(64 << 20)
+        assert len(hooked.warnings) == 1 and "forward hooks" in hooked.warnings[0]
+        assert "weight backups" in hooked.warnings[0]
+        assert np.abs(hooked.frames.astype(int) - fused.frames.astype(int)).max() <= 2
+        # Enough memory for the fuse by the plain rule, but not one reserve more: still hooks, same bytes.
+        again = run(reserve + backups + (64 << 20))
+        assert len(again.warnings) == 1
+        assert np.array_equal(again.frames, hooked.frames)
+        # With the hysteresis headroom free, fusing resumes and gives the fused output bit for bit.
+        resumed = run(2 * reserve + backups + (64 << 20))
+        assert resumed.warnings == ()
+        assert np.array_equal(resumed.frames, fused.frames)
+    finally:
+        adapters.backup, adapters.gate = saved

@@ -73,8 +73,9 @@ def runner(tiny_engine, tiny_model_dir, tmp_path):
     return runner
 
 
-def run(runner, payload, tmp_path, name="out.mp4"):
-    return runner.run("fal-ai/ltx-2.3-22b/text-to-video/lora", payload, FetchingContext(tmp_path / name))
+def run(runner, payload, tmp_path, name="out.mp4", on_log=None):
+    context = FetchingContext(tmp_path / name, on_log=on_log)
+    return runner.run("fal-ai/ltx-2.3-22b/text-to-video/lora", payload, context)
 
 
 def test_lora_url_is_downloaded_once_and_changes_the_output(runner, lora_server, tmp_path):
@@ -88,6 +89,30 @@ def test_lora_url_is_downloaded_once_and_changes_the_output(runner, lora_server,
     assert (tmp_path / "a1.mp4").read_bytes() == (tmp_path / "a2.mp4").read_bytes()
     assert (tmp_path / "a1.mp4").read_bytes() != (tmp_path / "plain.mp4").read_bytes()
     assert first["seed"] == again["seed"] == plain["seed"]
+
+
+def test_lora_hooked_for_lack_of_memory_says_so_in_the_job_log(runner, lora_server, tmp_path, monkeypatch):
+    from ltxserve.engine import fuse
+
+    base, _ = lora_server
+    adapters = runner.engine.adapters
+    saved = adapters.backup, adapters.gate
+    adapters.backup, adapters.gate = fuse.WeightBackup(), fuse.FuseGate()  # nothing backed up yet
+    monkeypatch.setattr(fuse, "host_available_bytes", lambda: 64 << 20)  # below the 2 GiB reserve
+    logs: list[tuple[str, str]] = []
+    try:
+        payload = {**PAYLOAD, "loras": [{"path": f"{base}/lora-mem.safetensors", "scale": 1.0}]}
+        run(
+            runner,
+            payload,
+            tmp_path,
+            "hooked.mp4",
+            on_log=lambda message, level: logs.append((level, message)),
+        )
+    finally:
+        adapters.backup, adapters.gate = saved
+    warnings = [message for level, message in logs if level == "WARN"]
+    assert len(warnings) == 1 and "forward hooks" in warnings[0], logs
 
 
 def test_concurrent_requests_for_one_url_fetch_it_once(lora_server, tmp_path):

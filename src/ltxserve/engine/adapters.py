@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ltxserve.engine.fuse import WeightBackup
+from ltxserve.engine.fuse import FuseGate, WeightBackup
 from ltxserve.engine.lora import AdapterSet, LoraError, LoraWeights, read_lora
 from ltxserve.engine.lora_formats import ModuleIndex
 from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
@@ -57,6 +57,16 @@ class ActiveAdapters:
     def fused(self) -> bool:
         return self.adapters.fused
 
+    @property
+    def fallback_warning(self) -> str | None:
+        """For the job log when the LoRAs had to be hooked for lack of memory (docs/loras.md)."""
+        if self.adapters.fallback is None:
+            return None
+        return (
+            f"LoRAs applied as forward hooks instead of fused weights ({self.adapters.fallback}); "
+            "the output may differ in the last bits from a fused run of the same request."
+        )
+
     def text_signature(self) -> tuple[tuple[str, float], ...]:
         return self.adapters.connector_signature()
 
@@ -80,6 +90,7 @@ class RequestAdapters:
         # Device bytes a fuse may use; None: measured free memory at the time (engine/fuse.py).
         self.fuse_budget_bytes: int | None = None
         self.backup = WeightBackup()
+        self.gate = FuseGate()
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[tuple[str, int, int], LoraWeights] = OrderedDict()
         # Pinned host factors copy to a GPU several times faster than pageable ones.
@@ -88,7 +99,11 @@ class RequestAdapters:
     @contextmanager
     def applied(self, request: EngineRequest) -> Iterator[ActiveAdapters]:
         adapters = AdapterSet(
-            self.components, backup=self.backup, compute_dtype=self.compute_dtype, modules=self.modules
+            self.components,
+            backup=self.backup,
+            gate=self.gate,
+            compute_dtype=self.compute_dtype,
+            modules=self.modules,
         )
         try:
             for index, lora in enumerate(request.loras):

@@ -69,12 +69,10 @@ def add_low_rank(weight: torch.Tensor, terms: list[Term]) -> None:
 
 
 def free_bytes(device: torch.device) -> int:
-    """Memory a fuse may use now on `device`: free CUDA memory plus the caching allocator's idle blocks."""
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        idle = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-        return free + idle - DEVICE_RESERVE_BYTES
-    return host_available_bytes() - HOST_RESERVE_BYTES
+    """CUDA memory a fuse may use now: free memory plus the caching allocator's idle blocks, less a reserve."""
+    free, _ = torch.cuda.mem_get_info(device)
+    idle = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return free + idle - DEVICE_RESERVE_BYTES
 
 
 def host_available_bytes() -> int:
@@ -91,26 +89,78 @@ def host_available_bytes() -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def fuse_fits(
-    layers: dict[ModulePath, torch.Tensor], backup: WeightBackup, device_budget: int | None
-) -> bool:
-    """Whether fusing `layers` in place fits: its float32 workspace on the device, new backups on the host.
+class FuseGate:
+    """Decides, per request, whether a fuse fits; with hysteresis so that it does not flip back and forth.
 
-    `device_budget` replaces the measured free device memory when given (tests, benchmarks).
+    A fuse needs a transient float32 workspace on the weights' device and, the first time a layer is fused,
+    a persistent host copy of it. Persistent copies must leave `HOST_RESERVE_BYTES` of host memory free; a
+    transient workspace only has to fit. After a fallback to hooks the next fuse needs one more reserve
+    free (host, and device on CUDA), so identical requests near the limit keep the same path. Once a set
+    of layers is backed up (the steady state), a CPU engine falls back only when even the workspace does
+    not fit the available memory. docs/loras.md states what this guarantees.
+    """
+
+    def __init__(self) -> None:
+        self.fell_back = False
+
+    def check(
+        self, layers: dict[ModulePath, torch.Tensor], backup: WeightBackup, device_budget: int | None
+    ) -> str | None:
+        """None when fusing `layers` fits now, else why not (for the job log); remembers the answer."""
+        reason = fuse_shortfall(layers, backup, device_budget, hysteresis=self.fell_back)
+        self.fell_back = reason is not None
+        return reason
+
+    def record_fallback(self) -> None:
+        """A fuse ran out of memory after all (CUDA): later requests need the extra headroom too."""
+        self.fell_back = True
+
+
+def fuse_shortfall(
+    layers: dict[ModulePath, torch.Tensor],
+    backup: WeightBackup,
+    device_budget: int | None,
+    hysteresis: bool = False,
+) -> str | None:
+    """Why fusing `layers` does not fit now, or None: its float32 workspace, new backups on the host.
+
+    `device_budget` replaces the measured free device memory (on CPU: the host memory) when given (tests,
+    benchmarks). `hysteresis` asks for one more reserve of headroom (after a fallback).
     """
     if not layers:
-        return True
+        return None
     weights = list(layers.values())
     device = weights[0].device
     if device.type == "meta":
-        return False
+        return "the transformer's weights are not materialised"
     workspace = FUSE_BYTES_PER_ELEMENT * max(w.numel() for w in weights)
     new_backups = backup.missing_bytes(layers)
-    device_free = free_bytes(device) if device_budget is None else device_budget
+    extra = HOST_RESERVE_BYTES if hysteresis else 0
+    host_reserve = (HOST_RESERVE_BYTES if new_backups else 0) + extra
     if device.type == "cpu":  # workspace and backups share the host's memory
-        return workspace + new_backups <= device_free
-    host_free = host_available_bytes() - HOST_RESERVE_BYTES
-    return workspace <= device_free and new_backups <= host_free
+        need = workspace + new_backups
+        free = host_available_bytes() - host_reserve if device_budget is None else device_budget
+        return None if need <= free else _short("host memory for the fuse and its weight backups", need, free)
+    if new_backups:
+        host_free = host_available_bytes() - host_reserve
+        if new_backups > host_free:
+            return _short("host memory for weight backups", new_backups, host_free)
+    hysteresis_bytes = DEVICE_RESERVE_BYTES if hysteresis else 0
+    device_free = free_bytes(device) - hysteresis_bytes if device_budget is None else device_budget
+    return (
+        None if workspace <= device_free else _short(f"{device} memory for the fuse", workspace, device_free)
+    )
+
+
+def _short(what: str, need: int, free: int) -> str:
+    return f"{what}: needs {need / 2**30:.2f} GiB, {max(free, 0) / 2**30:.2f} GiB free"
+
+
+def fuse_fits(
+    layers: dict[ModulePath, torch.Tensor], backup: WeightBackup, device_budget: int | None
+) -> bool:
+    """Whether fusing `layers` in place fits now (without hysteresis); see `fuse_shortfall`."""
+    return fuse_shortfall(layers, backup, device_budget) is None
 
 
 def is_offloaded(module: torch.nn.Module) -> bool:

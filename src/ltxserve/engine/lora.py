@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-from ltxserve.engine.fuse import WeightBackup, add_low_rank, fuse_fits, is_offloaded
+from ltxserve.engine.fuse import FuseGate, WeightBackup, add_low_rank, is_offloaded
 from ltxserve.engine.lora_formats import LoraFormatError, ModuleIndex, ModulePath, parse_lora
 from ltxserve.engine.request import LoraTarget
 
@@ -84,6 +84,10 @@ class AdapterSet:
     components: dict[str, torch.nn.Module]
     # Host copies of fused weights (shared by every request of an engine), and the dtype hooks compute in.
     backup: WeightBackup = field(default_factory=WeightBackup)
+    # Fuse-or-hooks decisions with hysteresis, shared by every request of an engine like the backup.
+    gate: FuseGate = field(default_factory=FuseGate)
+    # Why the transformer's adapters were hooked for lack of memory (None: fused, or nothing to fuse).
+    fallback: str | None = None
     compute_dtype: torch.dtype | None = None
     scales: dict[str, float] = field(default_factory=dict)
     _adapters: dict[ModulePath, list[_Adapter]] = field(default_factory=dict)
@@ -128,17 +132,23 @@ class AdapterSet:
     def activate(self, device_budget: int | None = None) -> bool:
         """Fuse the transformer's adapters in place when that fits the free memory, else hook them.
 
-        Returns whether they were fused. `device_budget` overrides the measured free device memory.
+        Returns whether they were fused; `fallback` says why not when memory was the reason.
+        `device_budget` overrides the measured free device memory.
         """
         layers = {where: self._weight(where) for where in self._adapters if where[0] == "transformer"}
-        transformer = self.components["transformer"]
-        if layers and fuse_fits(layers, self.backup, device_budget) and not is_offloaded(transformer):
+        if not layers:
+            return False
+        offloaded = is_offloaded(self.components["transformer"])  # a configuration, not a memory state
+        self.fallback = None if offloaded else self.gate.check(layers, self.backup, device_budget)
+        if not offloaded and self.fallback is None:
             try:
                 for where in layers:
                     self._fuse(where)
                 return True
             except torch.OutOfMemoryError:
                 self._restore()  # the fuse did not fit after all: undo what was fused, fall back to hooks
+                self.gate.record_fallback()
+                self.fallback = "the device ran out of memory while fusing"
         for where in layers:
             self._hook(where)
         return False

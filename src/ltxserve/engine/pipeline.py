@@ -123,6 +123,8 @@ class Engine:
                 progress("encode_prompt", 1, 1)
             # 2. Denoise (stage 1 at half size when two-stage)
             adapters.use_pass(0)
+            if adapters.fallback_warning:
+                warnings.append(adapters.fallback_warning)
             result = self._first_stage(request, cond, generator, progress, cancelled)
             # 3. Upsample and refine
             if request.use_multiscale and request.mode != "text_to_audio":

@@ -32,7 +32,16 @@ CONTAINERS: dict[VideoOutputType, ContainerSpec] = {
     "X264 (.mp4)": ContainerSpec(
         ".mp4", "mp4", "video/mp4", "libx264", "yuv420p", "aac", container_options={"movflags": "+faststart"}
     ),
-    "VP9 (.webm)": ContainerSpec(".webm", "webm", "video/webm", "libvpx-vp9", "yuv420p", "libopus"),
+    # bitexact: no random SegmentUID or muxing date, so equal frames give an equal file (docs/media.md).
+    "VP9 (.webm)": ContainerSpec(
+        ".webm",
+        "webm",
+        "video/webm",
+        "libvpx-vp9",
+        "yuv420p",
+        "libopus",
+        container_options={"fflags": "+bitexact"},
+    ),
     # 10-bit 4:4:4 without alpha: the generated frames are opaque, an alpha plane would only add bytes.
     "PRORES4444 (.mov)": ContainerSpec(
         ".mov", "mov", "video/quicktime", "prores_ks", "yuv444p10le", "pcm_s16le"
@@ -52,6 +61,7 @@ class VideoSettings:
     gif_diff_rectangle: bool = False  # GIF only: re-dither only the changed rectangle
 
 
+X264_DETERMINISTIC = "mbtree=0"
 _X264_CRF = {"low": 28, "medium": 23, "high": 18, "maximum": 12}
 _X264_PRESET = {"fast": "superfast", "balanced": "medium", "small": "slower"}
 _VP9_CRF = {"low": 40, "medium": 34, "high": 28, "maximum": 20}
@@ -83,6 +93,9 @@ def video_settings(
     if output_type == "X264 (.mp4)":
         crf = _X264_CRF[quality] + (_SMALL_CRF_OFFSET[output_type] if small else 0)
         options = {"crf": str(crf), "preset": _X264_PRESET[write_mode], "profile": "high"}
+        # x264's AVX-512 macroblock-tree code gives a different stream on every run when the width is not a
+        # multiple of 128 px; without mbtree equal frames always give equal bytes (docs/media.md).
+        options["x264-params"] = X264_DETERMINISTIC
         return VideoSettings(options, audio_bit_rate=_AAC_BITS[quality])
     if output_type == "VP9 (.webm)":
         crf = _VP9_CRF[quality] + (_SMALL_CRF_OFFSET[output_type] if small else 0)
