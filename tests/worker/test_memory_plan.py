@@ -107,3 +107,16 @@ def test_the_plan_is_shown_in_health(tmp_path, runner):
     (worker,) = store.workers()
     assert worker["memory_plan"]["profile"] == "resident"
     assert json.dumps(worker["memory_plan"])  # plain data
+
+
+def test_a_distilled_checkpoint_serves_only_the_distilled_family(tiny_distilled_dir, tiny_model_dir):
+    from ltxserve.endpoints import ENDPOINTS
+    from ltxserve.settings import Settings
+    from ltxserve.worker.capabilities import served_endpoints
+
+    settings = Settings()
+    distilled = served_endpoints(EngineRunner(tiny_distilled_dir), settings)
+    dev = served_endpoints(EngineRunner(tiny_model_dir), settings)
+    assert dev == frozenset(ENDPOINTS)
+    assert distilled == frozenset(i for i in ENDPOINTS if i.startswith("fal-ai/ltx-2.3-22b/distilled/"))
+    assert len(distilled) == 6

@@ -123,6 +123,21 @@ class EngineRunner:
 
                 self.engine.expander = self.expander or GemmaExpander(self.engine.parts, self.expansion)
 
+    def serves(self) -> frozenset[str]:
+        """The endpoints the loaded model can run (routing by capability, docs/deploy.md).
+
+        A distilled checkpoint serves the distilled family only (the dev and quality tiers need the dev
+        weights); a dev checkpoint serves the whole catalogue, the distilled family through the distilled
+        LoRA. The memory plan needs no filter here: `auto` picks a profile that fits every endpoint's default
+        request, and a forced profile that does not is warned about at start.
+        """
+        from ltxserve.endpoints import ENDPOINTS
+
+        self.load()
+        if not self.engine.parts.distilled:
+            return frozenset(ENDPOINTS)
+        return frozenset(i for i in ENDPOINTS if "/distilled/" in i)
+
     def run(self, endpoint_id: str, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
         self.load()
         endpoint = get_endpoint(endpoint_id)
