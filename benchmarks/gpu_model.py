@@ -18,9 +18,8 @@ import torch
 from ltxserve.engine import module_configs
 from ltxserve.engine.denoiser import TextContext
 from ltxserve.engine.gemma_loader import GEMMA3_12B_TEXT
-from ltxserve.engine.latents import LatentScales
 from ltxserve.engine.loader import model_facts
-from ltxserve.engine.model import ModelParts
+from ltxserve.engine.model import ModelParts, checkpoint_facts
 from ltxserve.engine.pipeline import Engine
 from ltxserve.engine.tiny_config import TINY_CONFIG, TINY_UPSAMPLER_CONFIG
 from ltxserve.engine.tiny_gemma import TINY_TEXT
@@ -104,7 +103,6 @@ def build_parts(config: dict, upsampler: dict, text: dict, device: torch.device,
         sizes[name] = (nbytes, time.perf_counter() - start)
     info = SimpleNamespace(config=config, model_version="2.3-random")
     facts = model_facts(info, text_config)
-    stft = config["audio_vae"].get("preprocessing", {}).get("stft", {})
     parts = ModelParts(
         transformer=modules["transformer"],
         video_vae=modules["video_vae"],
@@ -116,22 +114,7 @@ def build_parts(config: dict, upsampler: dict, text: dict, device: torch.device,
         upsampler=modules["upsampler"],
         distilled_lora_path=None,
         dtype=dtype,
-        video_channels=facts.video_latent_channels,
-        audio_channels=facts.audio_latent_channels,
-        audio_mel_bins=facts.audio_latent_mel_bins,
-        audio_output_rate=facts.output_sample_rate,
-        mel_config={
-            "sample_rate": facts.audio_sample_rate,
-            "n_fft": int(stft.get("filter_length", 1024)),
-            "hop": facts.audio_hop_length,
-            "n_mels": facts.audio_mel_bins,
-        },
-        num_blocks=facts.num_transformer_blocks,
-        scales=LatentScales(
-            temporal=facts.video_temporal_scale,
-            spatial=facts.video_spatial_scale,
-            audio_per_second=facts.audio_latents_per_second,
-        ),
+        **checkpoint_facts(facts, config),
     )
     return parts, sizes
 

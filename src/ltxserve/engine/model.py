@@ -66,7 +66,6 @@ class ModelParts:
     @classmethod
     def from_loaded(cls, loaded: Any, dtype: torch.dtype) -> ModelParts:
         facts = loaded.facts
-        stft = loaded.config["audio_vae"].get("preprocessing", {}).get("stft", {})
         for module in (
             loaded.transformer,
             loaded.video_vae,
@@ -87,26 +86,35 @@ class ModelParts:
             upsampler=loaded.upsampler.eval() if loaded.upsampler is not None else None,
             distilled_lora_path=loaded.distilled_lora_path,
             dtype=dtype,
-            video_channels=facts.video_latent_channels,
-            audio_channels=facts.audio_latent_channels,
-            audio_mel_bins=facts.audio_latent_mel_bins,
-            audio_output_rate=facts.output_sample_rate,
-            mel_config={
-                "sample_rate": facts.audio_sample_rate,
-                "n_fft": int(stft.get("filter_length", 1024)),
-                "hop": facts.audio_hop_length,
-                "n_mels": facts.audio_mel_bins,
-            },
-            num_blocks=facts.num_transformer_blocks,
-            scales=LatentScales(
-                temporal=facts.video_temporal_scale,
-                spatial=facts.video_spatial_scale,
-                audio_per_second=facts.audio_latents_per_second,
-            ),
+            **checkpoint_facts(facts, loaded.config),
             language_model=loaded.text_encoder,
             image_processor=_image_processor(loaded.files.gemma_dir),
             distilled="distilled" in loaded.files.checkpoint.name.lower(),
         )
+
+
+def checkpoint_facts(facts: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The `ModelParts` fields the checkpoint's config states (latent channels, mel set-up, block count,
+    VAE compression), from the loader's `model_facts` and the raw config."""
+    stft = config["audio_vae"].get("preprocessing", {}).get("stft", {})
+    return {
+        "video_channels": facts.video_latent_channels,
+        "audio_channels": facts.audio_latent_channels,
+        "audio_mel_bins": facts.audio_latent_mel_bins,
+        "audio_output_rate": facts.output_sample_rate,
+        "mel_config": {
+            "sample_rate": facts.audio_sample_rate,
+            "n_fft": int(stft.get("filter_length", 1024)),
+            "hop": facts.audio_hop_length,
+            "n_mels": facts.audio_mel_bins,
+        },
+        "num_blocks": facts.num_transformer_blocks,
+        "scales": LatentScales(
+            temporal=facts.video_temporal_scale,
+            spatial=facts.video_spatial_scale,
+            audio_per_second=facts.audio_latents_per_second,
+        ),
+    }
 
 
 def _image_processor(gemma_dir: Path) -> Any | None:
