@@ -9,6 +9,7 @@ import sys
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from ltxserve.api.main import create_app
 from ltxserve.api.supervisor import Supervisor
@@ -65,10 +66,10 @@ def tls_files(settings: Settings) -> tuple[str, str] | None:
     return str(cert), str(key)
 
 
-def _server(app: object, settings: Settings) -> AnnouncingServer:
+def _server(app: FastAPI, settings: Settings) -> AnnouncingServer:
     tls = tls_files(settings)
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=settings.host,
         port=settings.port,
         log_level="warning",

@@ -12,7 +12,7 @@ from ltxserve.api.state import AppState
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.ltx  # type: ignore[no-any-return]
+    return request.app.state.ltx
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from ltxserve.jobs.queue import JobQueue
 
 
-class _StoreCollector:
+class _StoreCollector(Collector):
     """Jobs by state, queue length, denoising steps and workers, straight from the shared store."""
 
     def __init__(self, store: JobQueue) -> None:
         self.store = store
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         stats = self.store.stats()
         jobs = GaugeMetricFamily(
             "ltxserve_jobs", "Jobs in the store by state and outcome", labels=["state", "outcome"]
@@ -64,7 +68,7 @@ class ApiMetrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
-        self.registry.register(_StoreCollector(store))  # type: ignore[arg-type]
+        self.registry.register(_StoreCollector(store))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -42,7 +42,7 @@ def _cpu_peak(fn: Callable[[], T]) -> tuple[T, int]:
         result = fn()
     events = [
         e
-        for e in prof.profiler.kineto_results.events()  # type: ignore[union-attr]
+        for e in prof.profiler.kineto_results.events()
         if e.name() == "[memory]" and str(e.device_type()).endswith("CPU")
     ]
     events.sort(key=lambda e: e.start_ns())

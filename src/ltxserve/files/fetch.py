@@ -44,7 +44,7 @@ def guarded_transport(allow_hosts: frozenset[str]) -> httpx.HTTPTransport:
     """An httpx transport whose every connection goes through `GuardedBackend` (TLS still uses the name)."""
     transport = httpx.HTTPTransport(retries=0)
     # httpx exposes no public hook for the network backend; the pool's is swapped before first use.
-    transport._pool._network_backend = GuardedBackend(allow_hosts)  # type: ignore[attr-defined]
+    transport._pool._network_backend = GuardedBackend(allow_hosts)
     return transport
 
 

@@ -54,6 +54,8 @@ def encode_audio(
         raise ValueError("the waveform is empty")
     with av.open(str(path), "w", format=spec.container_format) as container:
         stream = container.add_stream(spec.codec, rate=OUTPUT_SAMPLE_RATE, layout="stereo")
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{spec.codec} is not an audio codec")
         if spec.bit_rate:
             stream.bit_rate = spec.bit_rate
         for start in range(0, wave.shape[1], chunk_samples):

@@ -15,6 +15,7 @@ PALETTE_SAMPLE_FRAMES = 8
 # to the eye and makes it seconds faster on detailed frames.
 PALETTE_SAMPLE_PIXELS = 256 * 160
 GIF_TIME_BASE = Fraction(1, 100)  # GIF delays are in centiseconds
+RGB24 = av.VideoFormat("rgb24")
 
 
 class GifQuantizer:
@@ -46,11 +47,9 @@ class GifQuantizer:
     def _build(self, palette: av.VideoFrame) -> None:
         graph = av.filter.Graph()
         self._source = graph.add_buffer(
-            width=self.width, height=self.height, format="rgb24", time_base=GIF_TIME_BASE
+            width=self.width, height=self.height, format=RGB24, time_base=GIF_TIME_BASE
         )
-        palette_source = graph.add_buffer(
-            width=16, height=16, format=palette.format.name, time_base=GIF_TIME_BASE
-        )
+        palette_source = graph.add_buffer(width=16, height=16, format=palette.format, time_base=GIF_TIME_BASE)
         options = {"dither": self.dither}
         if self.diff_rectangle:
             options["diff_mode"] = "rectangle"
@@ -69,7 +68,7 @@ class GifQuantizer:
         frames = []
         while True:
             try:
-                frames.append(self._sink.pull())
+                frames.append(_video_frame(self._sink.pull()))
             except (av.BlockingIOError, av.EOFError):
                 return frames
 
@@ -81,7 +80,7 @@ def _palette(chunk: np.ndarray, colors: int) -> av.VideoFrame:
     sample = (chunk[::step, ::stride, ::stride] & 0xFC) | 0x02  # (n, h, w, 3) uint8
     graph = av.filter.Graph()
     height, width = sample.shape[1:3]
-    source = graph.add_buffer(width=width, height=height, format="rgb24", time_base=GIF_TIME_BASE)
+    source = graph.add_buffer(width=width, height=height, format=RGB24, time_base=GIF_TIME_BASE)
     # No reserved transparent entry: our frames are opaque, so every palette slot holds a real colour.
     gen = graph.add("palettegen", max_colors=str(colors), reserve_transparent="0", stats_mode="full")
     sink = graph.add("buffersink")
@@ -93,4 +92,11 @@ def _palette(chunk: np.ndarray, colors: int) -> av.VideoFrame:
         frame.pts = index
         source.push(frame)
     source.push(None)
-    return sink.pull()
+    return _video_frame(sink.pull())
+
+
+def _video_frame(frame: av.frame.Frame) -> av.VideoFrame:
+    """A filter sink's frame as the video frame that a video-only graph always yields."""
+    if not isinstance(frame, av.VideoFrame):
+        raise TypeError(f"the GIF filter graph yielded {type(frame).__name__}, not a video frame")
+    return frame

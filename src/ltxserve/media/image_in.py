@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -35,7 +36,7 @@ def decode_image(
     return np.asarray(rgb, dtype=np.uint8)
 
 
-def _open_checked(source, *, field: str, limits: MediaLimits) -> Image.Image:
+def _open_checked(source: BinaryIO, *, field: str, limits: MediaLimits) -> Image.Image:
     """Open lazily (header only) and check format and pixel count before any pixel is decoded."""
     try:
         with warnings.catch_warnings():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -118,7 +119,7 @@ def probe_audio(path: str | Path, *, content_type: str | None = None) -> AudioFi
         )
 
 
-def _measured_fps(frames: int, span: float, declared) -> float:
+def _measured_fps(frames: int, span: float, declared: Fraction | None) -> float:
     """frames / span; the declared rate when it agrees (it is exact: 24000/1001, not 23.9760 ± ms)."""
     measured = frames / span if span > 0 else 0.0
     if declared and (measured == 0.0 or abs(float(declared) - measured) < 0.01 * measured):

@@ -44,9 +44,12 @@ def stitch_audio(
 
     Without segment audio (generate_audio off) the source's track plays and the new part is silent.
     """
-    if source is None and segment is None:
+    if segment is not None:
+        rate = segment[1]
+    elif source is not None:
+        rate = source[1]
+    else:
         return None, 0
-    rate = segment[1] if segment is not None else source[1]  # type: ignore[index]
     total = round((source_frames + segment_frames - overlap) / fps * rate)
     source_start = 0 if not before else round((segment_frames - overlap) / fps * rate)
     segment_start = 0 if before else round((source_frames - overlap) / fps * rate)

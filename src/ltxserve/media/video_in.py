@@ -59,7 +59,9 @@ def decode_video(
     return DecodedVideo(frames, float(rate), waveform, sample_rate)
 
 
-def _decode_frames(container, stream, field: str, limits: MediaLimits) -> np.ndarray:
+def _decode_frames(
+    container: av.container.InputContainer, stream: av.VideoStream, field: str, limits: MediaLimits
+) -> np.ndarray:
     frames: list[np.ndarray] = []
     pixels = 0
     try:
@@ -77,7 +79,7 @@ def _decode_frames(container, stream, field: str, limits: MediaLimits) -> np.nda
     return np.stack(frames)
 
 
-def _check_declared_size(stream, fps: float, field: str, limits: MediaLimits) -> None:
+def _check_declared_size(stream: av.VideoStream, fps: float, field: str, limits: MediaLimits) -> None:
     """Refuse early when the header already declares more than the budget (decoding enforces it anyway)."""
     frames = stream.frames
     if not frames and stream.duration is not None and stream.time_base is not None:

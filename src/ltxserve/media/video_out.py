@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -142,6 +143,8 @@ class VideoEncoder:
         stream = self._container.add_stream(
             self.spec.video_codec, rate=codec_rate, options=self.settings.codec_options
         )
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{self.spec.video_codec} is not a video codec")
         stream.width, stream.height, stream.pix_fmt = self.width, self.height, self.spec.pix_fmt
         context = stream.codec_context
         context.time_base = GIF_TIME_BASE if self.spec.video_codec == "gif" else 1 / self.rate
@@ -157,6 +160,8 @@ class VideoEncoder:
             return None, None  # GIF carries no audio: the track is dropped by design
         rate = self.spec.audio_rate
         stream = self._container.add_stream(self.spec.audio_codec, rate=rate, layout="stereo")
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{self.spec.audio_codec} is not an audio codec")
         if self.settings.audio_bit_rate:
             stream.bit_rate = self.settings.audio_bit_rate
         waveform = resample(to_stereo(sanitize(audio.waveform)), audio.sample_rate, rate)
@@ -175,7 +180,7 @@ class VideoEncoder:
         frame.pts, frame.time_base = index, 1 / self.rate
         return frame
 
-    def _encode_video(self, frames) -> None:
+    def _encode_video(self, frames: Iterable[av.VideoFrame | None]) -> None:
         for frame in frames:
             self._mux(self._video.encode(frame))
 
@@ -196,7 +201,7 @@ class VideoEncoder:
         self._mux(self._audio.encode(frame))
         self._audio_sent = end
 
-    def _mux(self, packets) -> None:
+    def _mux(self, packets: Iterable[av.Packet]) -> None:
         for packet in packets:
             if self._gif_delays and packet.pts in self._gif_delays:
                 # The GIF muxer writes each delay from the packet duration, which the encoder leaves at 0.

@@ -78,7 +78,7 @@ class ThrowawayPostgres:
 
         with psycopg.connect(self.url(), autocommit=True) as conn:
             suffix = f" TEMPLATE {template}" if template else ""
-            conn.execute(f'CREATE DATABASE "{name}"{suffix}')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"{suffix}')
         return self.url(name)
 
     def stop(self) -> None:

@@ -9,7 +9,14 @@ from typing import Any, Literal
 
 from ltxserve.endpoints.common import OutputOptions
 from ltxserve.engine.request import GenerationResult
-from ltxserve.media import CONTAINERS, AudioTrack, encode_audio, encode_video
+from ltxserve.media import (
+    CONTAINERS,
+    AudioFileInfo,
+    AudioTrack,
+    VideoFileInfo,
+    encode_audio,
+    encode_video,
+)
 
 # fal's own output fields; everything else the probe measured travels as extra File fields.
 _FILE_FIELDS = ("content_type", "file_name", "file_size")
@@ -30,7 +37,9 @@ def encode_result(
     name = secrets.token_urlsafe(12)
     if kind == "audio":
         assert result.waveform is not None, "text-to-audio produced no waveform"
-        info: Any = encode_audio(result.waveform, result.sample_rate, scratch / f"{name}.wav")
+        info: AudioFileInfo | VideoFileInfo = encode_audio(
+            result.waveform, result.sample_rate, scratch / f"{name}.wav"
+        )
     else:
         assert result.frames is not None, "a video endpoint produced no frames"
         extension = CONTAINERS[options.video_output_type].extension

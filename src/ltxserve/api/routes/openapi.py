@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from ltxserve.api.deps import StateDep
 from ltxserve.api.errors import fail
@@ -76,8 +78,12 @@ def model_schemas(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     """Every endpoint's input and output model, shared `$defs` merged, plus the queue's own shapes."""
     schemas: dict[str, Any] = {"QueueStatus": QUEUE_STATUS, "ValidationError": VALIDATION_ERROR}
     for endpoint in endpoints:
-        for model, mode in ((endpoint.input_model, "validation"), (endpoint.output_model, "serialization")):
-            schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+        modes: tuple[tuple[type[BaseModel], JsonSchemaMode], ...] = (
+            (endpoint.input_model, "validation"),
+            (endpoint.output_model, "serialization"),
+        )
+        for model, mode in modes:
+            schema = model.model_json_schema(ref_template=REF, mode=mode)
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema
     return schemas

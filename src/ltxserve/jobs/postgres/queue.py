@@ -171,7 +171,7 @@ class PostgresQueue:
             sql += " AND endpoint_id = %s"
             args.append(endpoint_id)
         with self.pool.connection() as conn:
-            rows = conn.execute(sql + " ORDER BY seq DESC LIMIT %s", (*args, limit)).fetchall()  # type: ignore[arg-type]
+            rows = conn.execute(sql + " ORDER BY seq DESC LIMIT %s", (*args, limit)).fetchall()
         return [_record(row) for row in rows]
 
     def claim(

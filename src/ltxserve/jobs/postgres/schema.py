@@ -105,7 +105,7 @@ class SchemaOutdated(RuntimeError):
 
 
 def _scalar(conn: psycopg.Connection[Any], query: str) -> Any:
-    row = conn.cursor(row_factory=tuple_row).execute(query).fetchone()  # type: ignore[arg-type]
+    row = conn.cursor(row_factory=tuple_row).execute(query).fetchone()
     return row[0] if row else None
 
 
@@ -129,7 +129,7 @@ def migrate(conn: psycopg.Connection[Any]) -> list[int]:
             " (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
         for version in range(applied_version(conn) + 1, LATEST + 1):
-            conn.execute(MIGRATIONS[version - 1])  # type: ignore[arg-type]
+            conn.execute(MIGRATIONS[version - 1])
             conn.execute("INSERT INTO ltxserve_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
     return applied
