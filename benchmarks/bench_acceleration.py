@@ -28,7 +28,7 @@ PAYLOAD = {
 def main() -> None:
     engine = engine_from_args(__doc__)
     endpoint = get_endpoint("fal-ai/ltx-2.3-22b/text-to-video/lora")
-    base = endpoint.plan(endpoint.input_model.model_validate(PAYLOAD), ResolvedMedia())
+    base = endpoint.plan(endpoint.input_model.model_validate(PAYLOAD), ResolvedMedia()).request
     engine.generate(base)  # warm-up
     samples: list[int] = []
     engine.parts.transformer.register_forward_pre_hook(

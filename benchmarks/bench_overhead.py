@@ -94,7 +94,7 @@ def main() -> None:
         endpoint = get_endpoint(endpoint_id)
         # Expansion is measured by bench_safety.py; here the prompt is used as given.
         fields = {**payload, "enable_prompt_expansion": False}
-        request = endpoint.plan(endpoint.input_model.model_validate(fields), media)
+        request = endpoint.plan(endpoint.input_model.model_validate(fields), media).request
         engine.generate(request)  # warm-up (fills the prompt cache, as for repeated negative prompts)
         clock.seconds = 0.0
         start = time.perf_counter()

@@ -77,7 +77,7 @@ def bench_request(model_dir: Path, checker_s: float, request_s: float | None) ->
 
     engine = Engine.load(model_dir)
     endpoint = get_endpoint("fal-ai/ltx-2.3-22b/text-to-video/lora")
-    request = endpoint.plan(endpoint.input_model.model_validate(PAYLOAD), ResolvedMedia())
+    request = endpoint.plan(endpoint.input_model.model_validate(PAYLOAD), ResolvedMedia()).request
     engine.generate(request)  # warm-up
     generate_s = timed(lambda: engine.generate(request), 2)
     print(f"tiny-model request (256x192, 121 frames, 8 steps): {generate_s:.2f} s")

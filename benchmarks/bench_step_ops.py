@@ -27,7 +27,7 @@ def main() -> None:
         "use_multiscale": False,
         "enable_prompt_expansion": False,
     }
-    request = endpoint.plan(endpoint.input_model.model_validate(fields), ResolvedMedia())
+    request = endpoint.plan(endpoint.input_model.model_validate(fields), ResolvedMedia()).request
     counts = step_counts(engine, request)
     print(f"per stage-1 step ({len(engine.parts.transformer.transformer_blocks)} blocks, 4 passes batched):")
     for key, value in counts.items():

@@ -132,7 +132,7 @@ def default_request(smoke: bool) -> EngineRequest:
     """The endpoint's default request (prompt expansion off: the step sections time the transformer)."""
     endpoint = get_endpoint(ENDPOINT)
     fields = {"prompt": "A cowboy walking through a dusty town at high noon", "loras": []}
-    request = endpoint.plan(endpoint.input_model.model_validate(fields), ResolvedMedia())
+    request = endpoint.plan(endpoint.input_model.model_validate(fields), ResolvedMedia()).request
     return replace(request, enable_prompt_expansion=False, distill_lora_scales=(0.0, 0.0))
 
 
@@ -457,7 +457,7 @@ def _stand_in_request(endpoint) -> EngineRequest:
     import numpy as np
 
     payload: dict[str, Any] = {"prompt": "x"}
-    media = ResolvedMedia()
+    media = ResolvedMedia(stand_in=True)  # shapes only: no image fitting or H.264 round trip
     for name in endpoint.file_fields:
         if name == "loras":
             payload["loras"] = []
@@ -468,7 +468,7 @@ def _stand_in_request(endpoint) -> EngineRequest:
             payload[name] = "https://example.invalid/i.png"
             media.images[name] = np.full((704, 1280, 3), 128, np.uint8)
     validated = endpoint.input_model.model_validate(payload)
-    return endpoint.plan(validated, media)
+    return endpoint.plan(validated, media).request
 
 
 SECTIONS = (  # name, function, estimated seconds on an H100 (skipped when the budget has less left)

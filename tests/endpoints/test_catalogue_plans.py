@@ -5,18 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltxserve.endpoints import ResolvedMedia, get_endpoint
+from ltxserve.endpoints import Plan, ResolvedMedia, get_endpoint
 from ltxserve.engine.request import EngineRequest, Guidance
 
 B, D, Q = "fal-ai/ltx-2.3-22b", "fal-ai/ltx-2.3-22b/distilled", "fal-ai/ltx-2.3-quality"
 LORA = {"path": "https://example.com/style.safetensors", "scale": 0.5}
 
 
-def plan(endpoint_id: str, media: ResolvedMedia | None = None, **fields) -> EngineRequest:
+def planned(endpoint_id: str, media: ResolvedMedia | None = None, **fields) -> Plan:
     endpoint = get_endpoint(endpoint_id)
     return endpoint.plan(
         endpoint.input_model.model_validate({"prompt": "p", **fields}), media or ResolvedMedia()
     )
+
+
+def plan(endpoint_id: str, media: ResolvedMedia | None = None, **fields) -> EngineRequest:
+    return planned(endpoint_id, media, **fields).request
 
 
 def pixels(width: int, height: int, value: int) -> np.ndarray:
@@ -126,9 +130,10 @@ def source_video(frames: int = 40, fps: float = 30.0, audio: bool = True) -> Res
 
 def test_extend_forward_conditions_on_the_last_context_frames():
     fields = {"video_url": "v", "num_frames": 33, "num_context_frames": 20, "video_strength": 0.9}
-    request = plan(f"{Q}/extend-video", source_video(40, fps=30), **fields)
+    result = planned(f"{Q}/extend-video", source_video(40, fps=30), **fields)
     # 20 context frames snap down to 17 (8k+1); the source's 30 fps is kept (match_input_fps).
-    context, stitch = request.video_context, request.stitch
+    request, stitch = result.request, result.stitch
+    context = request.video_context
     assert request.fps == 30
     assert request.num_frames == 33
     assert (request.width, request.height) == (64, 64)
@@ -147,15 +152,17 @@ def test_extend_forward_conditions_on_the_last_context_frames():
 def test_extend_backward_leads_into_the_first_frames_and_the_image_opens_the_video():
     fields = {"video_url": "v", "num_frames": 33, "extend_direction": "backward", "end_image_url": "e"}
     fields |= {"match_input_fps": False, "fps": 24, "use_multiscale": False, "video_size": "auto"}
-    request = plan(f"{B}/extend-video", source_video(40, fps=30), **fields)
+    result = planned(f"{B}/extend-video", source_video(40, fps=30), **fields)
+    request = result.request
     # 40 frames at 30 fps are 32 frames at 24 fps; 25 context frames from its start.
     assert request.fps == 24
-    assert len(request.stitch.frames) == 32
-    assert request.stitch.before
+    assert len(result.stitch.frames) == 32
+    assert result.stitch.before
     assert request.video_context.at_end
     assert len(request.video_context.frames) == 25
     assert request.video_context.frames[-1, 0, 0, 0] == 30  # frame 24 of 32 → source frame 30
     assert request.image.pixels[0, 0, 0] == 200  # the end image is the new first frame
+    assert request.image.pixels.shape == (64, 96, 3)  # fitted to the output size (900x600 given)
     assert request.end_image is None
     assert (request.width, request.height) == (96, 64)
     assert request.scheduler == "ltx2"
@@ -176,9 +183,20 @@ def test_extend_refuses_a_segment_without_new_frames_or_over_the_budget():
 
 
 def test_extend_without_context_or_audio():
-    request = plan(
+    result = planned(
         f"{B}/extend-video", source_video(audio=False), video_url="v", num_context_frames=0, num_frames=9
     )
+    assert result.request.video_context is None
+    assert result.stitch.overlap == 0
+    assert result.stitch.waveform is None
+
+
+def test_extend_backward_with_one_context_frame_makes_it_a_prepared_end_keyframe():
+    fields = {"video_url": "v", "num_frames": 17, "extend_direction": "backward", "num_context_frames": 1}
+    result = planned(f"{B}/extend-video", source_video(40, fps=24), **fields, fps=24, video_size="square")
+    request = result.request
     assert request.video_context is None
-    assert request.stitch.overlap == 0
-    assert request.stitch.waveform is None
+    assert request.end_image is not None
+    assert request.end_image.pixels.shape == (512, 512, 3)  # the 96x64 source frame, fitted
+    assert request.end_image.pixels[256, 256, 0] <= 2  # source frame 0 is black (H.264 round trip)
+    assert result.stitch.overlap == 1

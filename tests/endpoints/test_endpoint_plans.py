@@ -1,10 +1,12 @@
-"""plan(): each endpoint's validated input and fetched media become the expected engine request."""
+"""plan(): each endpoint's validated input and resolved media become the expected, finished engine request."""
 
 import numpy as np
 import pytest
 
 from ltxserve.endpoints import PlanError, ResolvedMedia, get_endpoint
 from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+from ltxserve.media.audio_prep import conditioning_audio
+from ltxserve.media.image_fit import fit_image, recompress_like_reference
 
 LORA_URL = "https://example.com/loras/style.safetensors"
 
@@ -19,7 +21,12 @@ def image(width: int, height: int) -> np.ndarray:
 
 def plan(endpoint_id: str, fields: dict, media: ResolvedMedia) -> EngineRequest:
     endpoint = get_endpoint(endpoint_id)
-    return endpoint.plan(endpoint.input_model.model_validate(fields), media)
+    return endpoint.plan(endpoint.input_model.model_validate(fields), media).request
+
+
+def prepared(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """What the model is given for a conditioning image: fitted, then the reference's H.264 round trip."""
+    return recompress_like_reference(fit_image(pixels, width, height))
 
 
 def test_quality_text_to_audio_defaults():
@@ -58,9 +65,7 @@ def test_quality_text_to_audio_lora_uses_local_paths_and_guidance_scale():
     request = plan(
         "fal-ai/ltx-2.3-quality/text-to-audio/lora", fields, ResolvedMedia(loras={0: "/cache/a.safetensors"})
     )
-    assert request.loras == (
-        LoraSpec(path="/cache/a.safetensors", scale=0.5, target="audio", name="style.safetensors"),
-    )
+    assert request.loras == (LoraSpec(path="/cache/a.safetensors", scale=0.5, target="audio"),)
     assert request.audio_guidance == Guidance(cfg=4.0)
 
 
@@ -85,7 +90,7 @@ def test_quality_audio_to_video_with_image():
     assert (request.width, request.height) == (768, 1152)
     assert request.num_frames == 73  # 3 s x 24 fps = 72 -> 8k+1
     assert request.image is not None
-    assert request.image.pixels is media.images["image_url"]
+    np.testing.assert_array_equal(request.image.pixels, prepared(media.images["image_url"], 768, 1152))
     assert request.image.strength == 0.6
     assert request.audio is not None
     assert request.audio.strength == 1.0
@@ -146,6 +151,7 @@ def test_22b_audio_to_video_maps_every_control():
     media = ResolvedMedia(
         images={"image_url": image(640, 480), "end_image_url": image(300, 300)},
         audio={"audio_url": speech(2.0)},
+        camera_lora="/loras/dolly-in.safetensors",
     )
     request = plan("fal-ai/ltx-2.3-22b/audio-to-video", fields, media)
     assert (request.mode, request.width, request.height) == ("audio_to_video", 992, 608)
@@ -154,17 +160,18 @@ def test_22b_audio_to_video_maps_every_control():
     assert request.audio_guidance == Guidance(cfg=6.0, stg=1.0, rescale=0.9, modality=4.0)
     assert (request.gradient_estimation_gamma, request.use_restart_sampling) == (2.0, False)
     assert (request.scheduler, request.acceleration) == ("linear_quadratic", "high")
-    assert (request.camera_lora, request.camera_lora_scale) == ("dolly_in", 0.8)
+    assert request.loras == (LoraSpec("/loras/dolly-in.safetensors", 0.8, "both", kind="camera"),)
     assert (request.use_multiscale, request.distill_lora_scales) == (False, (0.1, 0.9))
     assert request.image is not None
     assert request.image.strength == 0.9
-    assert request.image.pixels is media.images["image_url"]
+    np.testing.assert_array_equal(request.image.pixels, prepared(media.images["image_url"], 992, 608))
     assert request.end_image is not None
     assert request.end_image.strength == 0.4
-    assert request.end_image.pixels is media.images["end_image_url"]
+    np.testing.assert_array_equal(request.end_image.pixels, prepared(media.images["end_image_url"], 992, 608))
     assert request.audio is not None
     assert request.audio.strength == 0.5
-    assert request.preprocess_audio is False
+    assert request.audio.waveform is media.audio["audio_url"][0]  # preprocess_audio off: as decoded
+    assert request.audio.original is None
     assert request.enable_prompt_expansion is False
     assert (request.seed, request.generate_audio) == (11, True)
 
@@ -215,8 +222,8 @@ def test_22b_text_to_video_lora():
     assert request.audio is None
     assert request.image is None
     assert request.loras == (
-        LoraSpec(path="/cache/0.safetensors", scale=1.5, target="video", name="style.safetensors"),
-        LoraSpec(path="/cache/1.safetensors", scale=1.0, target="both", name="lora1"),
+        LoraSpec(path="/cache/0.safetensors", scale=1.5, target="video"),
+        LoraSpec(path="/cache/1.safetensors", scale=1.0, target="both"),
     )
 
 
@@ -242,3 +249,55 @@ def test_plan_rejects_another_endpoints_input():
     other = get_endpoint("fal-ai/ltx-2.3-quality/text-to-audio").input_model.model_validate({"prompt": "p"})
     with pytest.raises(TypeError):
         get_endpoint("fal-ai/ltx-2.3-22b/audio-to-video").plan(other, ResolvedMedia())
+
+
+def tone(seconds: float, rate: int = 16000) -> tuple[np.ndarray, int]:
+    """A quiet tone with a DC offset: what `preprocess_audio` changes (DC removed, loudness raised)."""
+    t = np.arange(int(seconds * rate)) / rate
+    wave = 0.05 * np.sin(2 * np.pi * 440 * t) + 0.02
+    return np.stack([wave, wave]).astype(np.float32), rate
+
+
+def test_preprocess_audio_prepares_the_conditioning_copy_and_keeps_the_users_track():
+    media = ResolvedMedia(audio={"audio_url": tone(2.0)})
+    request = plan("fal-ai/ltx-2.3-22b/audio-to-video", {"prompt": "p", "audio_url": "a"}, media)
+    users, rate = media.audio["audio_url"]
+    assert request.audio is not None
+    np.testing.assert_array_equal(request.audio.waveform, conditioning_audio(users, rate))
+    assert abs(float(request.audio.waveform.mean())) < 1e-4  # the offset is gone from the conditioning
+    assert request.audio.original is users
+    assert request.audio.track is users  # what a frozen input hands back as the output audio
+
+
+def test_the_camera_lora_follows_the_users_loras_as_a_typed_adapter():
+    fields = {"prompt": "p", "loras": [{"path": LORA_URL}], "camera_lora": "jib_up", "camera_lora_scale": 0.3}
+    media = ResolvedMedia(loras={0: "/cache/0.safetensors"}, camera_lora="/loras/jib-up.safetensors")
+    request = plan("fal-ai/ltx-2.3-22b/distilled/text-to-video/lora", fields, media)
+    assert request.loras == (
+        LoraSpec("/cache/0.safetensors", 1.0, "both", kind="user"),
+        LoraSpec("/loras/jib-up.safetensors", 0.3, "both", kind="camera"),
+    )
+    none = plan("fal-ai/ltx-2.3-22b/text-to-video", {"prompt": "p", "camera_lora": "none"}, media)
+    assert none.loras == ()
+
+
+def test_a_chosen_camera_lora_without_its_file_is_a_plan_error():
+    endpoint = get_endpoint("fal-ai/ltx-2.3-22b/text-to-video")
+    validated = endpoint.input_model.model_validate({"prompt": "p", "camera_lora": "dolly_out"})
+    with pytest.raises(PlanError) as caught:
+        endpoint.plan(validated, ResolvedMedia())
+    assert caught.value.detail()["loc"] == ["body", "camera_lora"]
+
+
+def test_stand_in_media_plans_the_same_shapes_without_the_pixel_work():
+    fields = {"prompt": "p", "audio_url": "a", "image_url": "i", "video_size": "auto"}
+    real = ResolvedMedia(images={"image_url": image(900, 600)}, audio={"audio_url": tone(2.0)})
+    stand_in = ResolvedMedia(images=real.images, audio=real.audio, stand_in=True)
+    prepared_request = plan("fal-ai/ltx-2.3-22b/audio-to-video", fields, real)
+    shaped = plan("fal-ai/ltx-2.3-22b/audio-to-video", fields, stand_in)
+    assert shaped.image is not None
+    assert prepared_request.image is not None
+    assert shaped.image.pixels.shape == prepared_request.image.pixels.shape == (576, 896, 3)
+    assert shaped.audio is not None
+    assert shaped.audio.waveform is real.audio["audio_url"][0]  # not prepared
+    assert (shaped.width, shaped.height, shaped.num_frames) == (896, 576, 49)

@@ -1,9 +1,9 @@
 """Golden outputs: one fixed tiny-model run per served endpoint, compared with committed arrays.
 
 Each case goes the way a job goes in the worker: the JSON input is validated, its files (a WAV, PNGs,
-LoRA files) are read and decoded, the endpoint's plan builds the engine request, the worker fits the
-images and adds the camera LoRA, the engine generates (CPU, float32, fixed seed, prompt expansion off)
-and the result is encoded into the output file. The engine's raw result (frames and waveform, before
+LoRA files, the camera LoRA) are read and decoded, the endpoint's plan builds the finished engine request
+(images fitted and round-tripped, audio prepared, LoRAs listed), the engine generates (CPU, float32,
+fixed seed, prompt expansion off) and the result is encoded into the output file. The engine's raw result (frames and waveform, before
 encoding) is captured and compared with `tests/data/golden/<case>.npz`; the output file's metadata with
 `tests/data/golden/<case>.json`.
 

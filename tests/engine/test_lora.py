@@ -102,6 +102,17 @@ def test_corrupt_lora_fails_and_the_next_request_runs_clean(tiny_engine, tmp_pat
     assert np.array_equal(tiny_engine.generate(t2v()).frames, plain.frames)
 
 
+def test_an_unusable_lora_is_reported_at_the_input_field_of_its_kind(tiny_engine, lora_file, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(AdapterError) as info:
+        tiny_engine.generate(t2v(loras=(LoraSpec(lora_file, 1.0), LoraSpec(str(bad), 1.0, kind="camera"))))
+    assert (info.value.field, info.value.index) == ("camera_lora", None)
+    with pytest.raises(AdapterError) as info:
+        tiny_engine.generate(t2v(loras=(LoraSpec(lora_file, 1.0, kind="camera"), LoraSpec(str(bad), 1.0))))
+    assert (info.value.field, info.value.index) == ("loras", 0)  # the user's first LoRA, whatever precedes it
+
+
 def test_lora_matching_no_module_is_refused(tiny_engine, tmp_path):
     path = tmp_path / "alien.safetensors"
     save_file(

@@ -159,6 +159,16 @@ def test_camera_lora_is_applied_from_its_configured_source(runner, lora_server, 
     assert detail["loc"] == ["body", "camera_lora"]
 
 
+def test_camera_lora_download_failure_names_camera_lora(runner, lora_server, tmp_path):
+    base, _ = lora_server
+    runner.loras = LoraSources(cache=runner.loras.cache, camera={"dolly_out": f"{base}/missing"})
+    with pytest.raises(JobError) as info:
+        run(runner, {**PAYLOAD, "loras": [], "camera_lora": "dolly_out"}, tmp_path)
+    detail = info.value.failure.body["detail"][0]
+    assert detail["type"] == "file_download_error"
+    assert detail["loc"] == ["body", "camera_lora"]
+
+
 def test_local_lora_paths_only_inside_allowed_folders(tiny_model_dir, tmp_path):
     lora = next(Path(tiny_model_dir).glob("*distilled-lora*.safetensors"))
     context = FetchingContext(tmp_path / "x")

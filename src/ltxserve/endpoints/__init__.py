@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ltxserve.endpoints.catalogue import CATALOGUE
-from ltxserve.endpoints.registry import Endpoint, PlanError, ResolvedMedia, UnknownEndpointError
+from ltxserve.endpoints.registry import Endpoint, Plan, PlanError, ResolvedMedia, Stitch, UnknownEndpointError
 
 ENDPOINTS: dict[str, Endpoint] = {endpoint.endpoint_id: endpoint for endpoint in CATALOGUE}
 
@@ -16,4 +16,13 @@ def get_endpoint(endpoint_id: str) -> Endpoint:
         raise UnknownEndpointError(endpoint_id) from None
 
 
-__all__ = ["ENDPOINTS", "Endpoint", "PlanError", "ResolvedMedia", "UnknownEndpointError", "get_endpoint"]
+__all__ = [
+    "ENDPOINTS",
+    "Endpoint",
+    "Plan",
+    "PlanError",
+    "ResolvedMedia",
+    "Stitch",
+    "UnknownEndpointError",
+    "get_endpoint",
+]

@@ -2,20 +2,18 @@
 
 `num_context_frames` of the source (snapped down to 8k+1, at most the source's length) condition one end
 of the new segment; `num_frames` counts the segment including that overlap; the worker returns the whole
-stitched video (`EngineRequest.stitch`). See docs/endpoints.md.
+stitched video (`Plan.stitch`). See docs/endpoints.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from ltxserve.endpoints.conditioning import image_input
-from ltxserve.endpoints.plans import Inputs, Tier, text_to_video
-from ltxserve.endpoints.registry import PlanError, ResolvedMedia
+from ltxserve.endpoints.conditioning import conditioning_image, image_input
+from ltxserve.endpoints.plans import Inputs, Size, Tier, video_request
+from ltxserve.endpoints.registry import Plan, PlanError, ResolvedMedia, Stitch
 from ltxserve.endpoints.sizes import FRAME_STRIDE, resolve_size, round_frames
-from ltxserve.engine.request import AudioInput, EngineRequest, ImageInput, Stitch, VideoContext
+from ltxserve.engine.request import AudioInput, ImageInput, VideoContext
 
 # The stable generation budget (width × height × frames of the new segment): fal's "about 11 s at
 # 720p-class, 5 s at 1080p-class" at 24 fps; 480p-class reaches the 481-frame cap first.
@@ -25,7 +23,7 @@ AUTO_AREA = 1920 * 1080
 MAX_FPS = 60
 
 
-def extend_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineRequest:
+def extend_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
     source = media.videos.get("video_url")
     if source is None:
         raise PlanError(("video_url",), "video_url was not fetched", "file_download_error")
@@ -50,13 +48,12 @@ def extend_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineRequest
         before,
         getattr(inp, "audio_strength", 1.0),
     )
-    context, edge = _context(window, inp.video_strength, before, audio)
+    context, edge = _context(window, inp.video_strength, before, audio, size, media.stand_in)
     # The optional image holds the far end: the last frame forward, the new first frame backward.
-    far = image_input(media, "end_image_url", inp.end_image_url, inp.end_image_strength)
+    far = image_input(media, "end_image_url", inp.end_image_url, inp.end_image_strength, size)
     images = {"image": far, "end_image": edge} if before else {"image": None, "end_image": far}
-    request = text_to_video(tier, inp, media, **images)
-    stitch = Stitch(frames, source.waveform, source.sample_rate, overlap, before)
-    return _with(request, size, num_frames, fps, context, stitch)
+    request = video_request(tier, inp, media, size, fps=fps, video_context=context, **images)
+    return Plan(request, Stitch(frames, source.waveform, source.sample_rate, overlap, before))
 
 
 def at_rate(frames: np.ndarray, rate: float, fps: float) -> np.ndarray:
@@ -74,7 +71,7 @@ def context_length(requested: int, available: int) -> int:
     return 0 if frames < 1 else (frames - 1) // FRAME_STRIDE * FRAME_STRIDE + 1
 
 
-def _size(tier: Tier, inp: Inputs, frames: np.ndarray) -> tuple[int, int]:
+def _size(tier: Tier, inp: Inputs, frames: np.ndarray) -> Size:
     size = getattr(inp, tier.size_field)
     value = size if isinstance(size, str) else (size.width, size.height)
     two_stage = bool(tier.sampling(inp)["use_multiscale"])
@@ -82,7 +79,7 @@ def _size(tier: Tier, inp: Inputs, frames: np.ndarray) -> tuple[int, int]:
     return resolve_size(value, two_stage=two_stage, image_size=source, auto_policy="fit", auto_area=AUTO_AREA)
 
 
-def _check(num_frames: int, overlap: int, size: tuple[int, int]) -> None:
+def _check(num_frames: int, overlap: int, size: Size) -> None:
     """422 for a segment with no new frame or over the generation budget."""
     if num_frames <= overlap:
         msg = f"num_frames ({num_frames}) must be larger than the context it includes ({overlap} frames)"
@@ -115,31 +112,17 @@ def _audio_window(
 
 
 def _context(
-    window: np.ndarray, strength: float, before: bool, audio: AudioInput | None
+    window: np.ndarray,
+    strength: float,
+    before: bool,
+    audio: AudioInput | None,
+    size: Size,
+    stand_in: bool,
 ) -> tuple[VideoContext | None, ImageInput | None]:
-    """The context as latent frames, or (one frame at the segment's end) as an end keyframe."""
+    """The context as latent frames, or (one frame at the segment's end) as an end keyframe, which is
+    prepared like any conditioning image."""
     if len(window) == 0:
         return None, None
     if before and len(window) == 1:
-        return None, ImageInput(pixels=window[0], strength=strength)
+        return None, conditioning_image(window[0], strength, size, stand_in)
     return VideoContext(frames=window, strength=strength, at_end=before, audio=audio), None
-
-
-def _with(
-    request: EngineRequest,
-    size: tuple[int, int],
-    num_frames: int,
-    fps: float,
-    context: VideoContext | None,
-    stitch: Stitch,
-) -> EngineRequest:
-    width, height = size
-    return replace(
-        request,
-        width=width,
-        height=height,
-        num_frames=num_frames,
-        fps=fps,
-        video_context=context,
-        stitch=stitch,
-    )

@@ -1,5 +1,7 @@
-"""Validated input + fetched media → `EngineRequest`: a tier (how sampling is set) times a kind (what
-conditions the video). Fields an endpoint lacks take the engine's neutral value (`getattr` defaults)."""
+"""Validated input + resolved media → `Plan` (the `EngineRequest`, finished): a tier (how sampling is set)
+times a kind (what conditions the video). A kind reads top to bottom: the output size, then each input
+prepared for the model at that size (`conditioning.py`), then the request. Fields an endpoint lacks take
+the engine's neutral value (`getattr` defaults)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltxserve.endpoints.conditioning import audio_duration, audio_input, image_input, image_shape, lora_specs
-from ltxserve.endpoints.registry import ResolvedMedia
+from ltxserve.endpoints.registry import Plan, ResolvedMedia
 from ltxserve.endpoints.sizes import AutoPolicy, frames_for_audio, resolve_size, round_frames
 from ltxserve.engine.request import EngineRequest, Guidance, ImageInput
 
@@ -47,8 +49,6 @@ def dev_sampling(inp: Inputs) -> dict[str, Any]:
         "use_restart_sampling": inp.use_restart_sampling,
         "gradient_estimation_gamma": inp.gradient_estimation_gamma,
         "acceleration": inp.acceleration,
-        "camera_lora": inp.camera_lora,
-        "camera_lora_scale": inp.camera_lora_scale,
     }
 
 
@@ -65,8 +65,6 @@ def distilled_sampling(inp: Inputs) -> dict[str, Any]:
         "use_multiscale": inp.use_multiscale,
         "distilled": True,
         "acceleration": inp.acceleration,
-        "camera_lora": inp.camera_lora,
-        "camera_lora_scale": inp.camera_lora_scale,
     }
 
 
@@ -88,24 +86,24 @@ DEV = Tier("fps", "video_size", "fit", dev_sampling)
 DISTILLED = Tier("fps", "video_size", "fit", distilled_sampling)
 QUALITY = Tier("frames_per_second", "resolution", "aspect", quality_sampling)
 
-Kind = Callable[[Tier, Inputs, ResolvedMedia], EngineRequest]
+Kind = Callable[[Tier, Inputs, ResolvedMedia], Plan]
+Size = tuple[int, int]  # (width, height) of the output
 
 
 def _request(tier: Tier, inp: Inputs, media: ResolvedMedia, **fields: Any) -> EngineRequest:
     """The fields every kind maps the same way, the tier's sampling, then the kind's own (which win)."""
-    loras = lora_specs(inp.loras, media) if hasattr(inp, "loras") else ()
-    return EngineRequest(
-        prompt=inp.prompt,
-        negative_prompt=inp.negative_prompt,
-        fps=getattr(inp, tier.fps_field),
-        seed=inp.seed,
-        enable_prompt_expansion=inp.enable_prompt_expansion,
-        loras=loras,
-        **{**tier.sampling(inp), **fields},
-    )
+    common = {
+        "prompt": inp.prompt,
+        "negative_prompt": inp.negative_prompt,
+        "fps": getattr(inp, tier.fps_field),
+        "seed": inp.seed,
+        "enable_prompt_expansion": inp.enable_prompt_expansion,
+        "loras": lora_specs(inp, media),
+    }
+    return EngineRequest(**{**common, **tier.sampling(inp), **fields})
 
 
-def _size(tier: Tier, inp: Inputs, media: ResolvedMedia, image_field: str | None) -> tuple[int, int]:
+def _size(tier: Tier, inp: Inputs, media: ResolvedMedia, image_field: str | None) -> Size:
     """Output (width, height): a preset, a custom size or `auto` from the conditioning image."""
     size = getattr(inp, tier.size_field)
     value = size if isinstance(size, str) else (size.width, size.height)
@@ -114,51 +112,52 @@ def _size(tier: Tier, inp: Inputs, media: ResolvedMedia, image_field: str | None
     return resolve_size(value, two_stage=two_stage, image_size=image, auto_policy=tier.auto_policy)
 
 
-def text_to_video(
-    tier: Tier, inp: Inputs, media: ResolvedMedia, **images: ImageInput | None
-) -> EngineRequest:
-    """Video (with generated audio unless turned off) from the prompt, or from images (`image_to_video`)."""
-    width, height = _size(tier, inp, media, "image_url" if images else None)
-    return _request(
-        tier,
-        inp,
-        media,
-        mode="text_to_video",
-        width=width,
-        height=height,
-        num_frames=round_frames(inp.num_frames),
-        generate_audio=inp.generate_audio,
-        **images,
-    )
+def text_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
+    """Video (with generated audio unless turned off) from the prompt alone."""
+    return Plan(video_request(tier, inp, media, _size(tier, inp, media, None)))
 
 
-def image_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineRequest:
+def video_request(tier: Tier, inp: Inputs, media: ResolvedMedia, size: Size, **fields: Any) -> EngineRequest:
+    """A video request at `size`; the kinds add their conditioning (`fields`, which win)."""
+    width, height = size
+    video = {
+        "mode": "text_to_video",
+        "width": width,
+        "height": height,
+        "num_frames": round_frames(inp.num_frames),
+    }
+    return _request(tier, inp, media, **{**video, "generate_audio": inp.generate_audio, **fields})
+
+
+def image_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
     """Text-to-video with a start image (and optional end image); `backward` swaps the ends they hold."""
-    start = image_input(media, "image_url", inp.image_url, inp.image_strength)
-    end = _end_image(inp, media)
+    size = _size(tier, inp, media, "image_url")
+    start = image_input(media, "image_url", inp.image_url, inp.image_strength, size)
+    end = end_image(inp, media, size)
     if getattr(inp, "interpolation_direction", "forward") == "backward":
         start, end = end, start
-    return text_to_video(tier, inp, media, image=start, end_image=end)
+    return Plan(video_request(tier, inp, media, size, image=start, end_image=end))
 
 
-def _end_image(inp: Inputs, media: ResolvedMedia) -> ImageInput | None:
+def end_image(inp: Inputs, media: ResolvedMedia, size: Size) -> ImageInput | None:
     """The optional last-frame image of the endpoints that have one."""
     url = getattr(inp, "end_image_url", None)
-    return image_input(media, "end_image_url", url, getattr(inp, "end_image_strength", 1.0))
+    return image_input(media, "end_image_url", url, getattr(inp, "end_image_strength", 1.0), size)
 
 
-def audio_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineRequest:
+def audio_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
     """Video driven by the input audio (kept as given at strength 1), optional first and end images."""
-    width, height = _size(tier, inp, media, "image_url")
-    audio = audio_input(media, "audio_url", getattr(inp, "audio_strength", 1.0))
-    image = image_input(media, "image_url", inp.image_url, inp.image_strength)
-    end_image = _end_image(inp, media)
+    size = _size(tier, inp, media, "image_url")
+    prepare = getattr(inp, "preprocess_audio", False)
+    audio = audio_input(media, "audio_url", getattr(inp, "audio_strength", 1.0), prepare)
+    image = image_input(media, "image_url", inp.image_url, inp.image_strength, size)
     fps = getattr(inp, tier.fps_field)
     if inp.match_audio_length:
         num_frames = frames_for_audio(audio_duration(audio), fps)
     else:
         num_frames = round_frames(inp.num_frames)
-    return _request(
+    width, height = size
+    request = _request(
         tier,
         inp,
         media,
@@ -169,14 +168,14 @@ def audio_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineReque
         generate_audio=getattr(inp, "generate_audio", True),
         audio=audio,
         image=image,
-        end_image=end_image,
-        preprocess_audio=getattr(inp, "preprocess_audio", False),
+        end_image=end_image(inp, media, size),
     )
+    return Plan(request)
 
 
-def text_to_audio(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineRequest:
+def text_to_audio(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
     """Audio only, one pass; its length is num_frames / frames_per_second seconds (not rounded to 8k+1)."""
-    return _request(
+    request = _request(
         tier,
         inp,
         media,
@@ -186,3 +185,4 @@ def text_to_audio(tier: Tier, inp: Inputs, media: ResolvedMedia) -> EngineReques
         video_guidance=Guidance(),  # audio only: the video stream is a placeholder
         use_multiscale=False,
     )
+    return Plan(request)

@@ -14,7 +14,7 @@ import torch
 from ltxserve.engine.fuse import FuseGate, WeightBackup
 from ltxserve.engine.lora import AdapterSet, LoraError, LoraWeights, read_lora
 from ltxserve.engine.lora_formats import ModuleIndex
-from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest
+from ltxserve.engine.request import EngineRequest, LoraSpec
 
 if TYPE_CHECKING:
     from diffusers import LTX2VideoTransformer3DModel
@@ -71,6 +71,13 @@ class ActiveAdapters:
         return self.adapters.connector_signature()
 
 
+def input_field(loras: tuple[LoraSpec, ...], index: int) -> tuple[int | None, str]:
+    """Where an error about `loras[index]` points: the user's i-th `loras` entry, or `camera_lora`."""
+    if loras[index].kind == "camera":
+        return None, "camera_lora"
+    return sum(lora.kind == "user" for lora in loras[:index]), "loras"
+
+
 class RequestAdapters:
     """Loads, caches and attaches a request's LoRAs; the base weights are bit-identical after each request."""
 
@@ -107,10 +114,7 @@ class RequestAdapters:
         )
         try:
             for index, lora in enumerate(request.loras):
-                # The worker appends the camera LoRA after the user's; its errors name `camera_lora`.
-                where = (
-                    (None, "camera_lora") if lora.name.startswith(CAMERA_LORA_PREFIX) else (index, "loras")
-                )
+                where = input_field(request.loras, index)
                 weights = self._read(lora.path, *where)
                 try:
                     adapters.attach(f"lora{index}", weights, lora.scale, lora.target)

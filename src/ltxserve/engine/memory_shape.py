@@ -59,7 +59,8 @@ def shape_for_input(endpoint: Endpoint, payload: dict[str, Any]) -> RequestShape
     validated = endpoint.input_model.model_validate(payload)
     frames = getattr(validated, "num_frames", DEFAULT_FRAMES) or DEFAULT_FRAMES
     fps = float(getattr(validated, "fps", 24) or 24)
-    media = ResolvedMedia()
+    camera = getattr(validated, "camera_lora", "none") != "none"
+    media = ResolvedMedia(camera_lora="stand-in-camera.safetensors" if camera else None, stand_in=True)
     for field in endpoint.file_fields:
         if field == "loras":
             for index, _ in enumerate(getattr(validated, "loras", None) or []):
@@ -70,7 +71,7 @@ def shape_for_input(endpoint: Endpoint, payload: dict[str, Any]) -> RequestShape
             media.videos[field] = stand_in_video(frames, fps)
         elif getattr(validated, field, None):
             media.images[field] = np.full((*STAND_IN_IMAGE, 3), 128, np.uint8)
-    return shape_of(endpoint.plan(validated, media))
+    return shape_of(endpoint.plan(validated, media).request)
 
 
 def stand_in_video(frames: int, fps: float):

@@ -31,14 +31,13 @@ from ltxserve.engine.passes import install_pass_controls
 from ltxserve.engine.placement import AppliedPlacement, apply_placement
 from ltxserve.engine.placement_profiles import placement_for
 from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander, PromptExpander
-from ltxserve.engine.request import AudioInput, EngineRequest, GenerationResult, Guidance
+from ltxserve.engine.request import EngineRequest, GenerationResult, Guidance
 from ltxserve.engine.text import encode_prompt
 from ltxserve.engine.tiling import Tiling
 from ltxserve.engine.tuning import Tuning
 from ltxserve.engine.upsample import upsample_video_tokens
 from ltxserve.engine.vae import decode_audio, decode_video
 from ltxserve.media.audio_convert import fit_length, to_stereo
-from ltxserve.media.audio_prep import conditioning_audio
 
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
@@ -220,7 +219,7 @@ class Engine:
         audio = audio_tokens(
             self.parts,
             audio_shape,
-            _conditioning(request),
+            request.audio,
             seconds,
             generator,
             context=request.video_context,
@@ -323,7 +322,7 @@ class Engine:
         if request.audio is not None and request.audio.strength >= 1.0:
             # The input conditions the video unchanged: hand it back exactly, at its own rate.
             return _exact_input(
-                request.audio.waveform, request.audio.sample_rate, seconds
+                request.audio.track, request.audio.sample_rate, seconds
             ), request.audio.sample_rate
         progress("decode_audio", 0, 1)
         shape = AudioShape.for_duration(
@@ -342,16 +341,6 @@ class Engine:
             self.parts.video_channels, request.num_frames, height, width, self.parts.scales
         )
         return VideoPlan(shape, height, width, request.num_frames, request.fps)
-
-
-def _conditioning(request: EngineRequest) -> AudioInput | None:
-    """The audio that conditions generation: `preprocess_audio` shapes this copy only; the output keeps
-    the user's waveform (`_exact_input`)."""
-    if request.audio is None or not request.preprocess_audio:
-        return request.audio
-    return replace(
-        request.audio, waveform=conditioning_audio(request.audio.waveform, request.audio.sample_rate)
-    )
 
 
 def _exact_input(waveform: np.ndarray, rate: int, seconds: float) -> np.ndarray:

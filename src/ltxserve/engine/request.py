@@ -11,8 +11,8 @@ Mode = Literal["text_to_video", "audio_to_video", "text_to_audio"]
 SchedulerName = Literal["ltx2", "linear_quadratic", "beta", "distilled"]
 Acceleration = Literal["none", "regular", "high", "full"]
 LoraTarget = Literal["both", "video", "audio"]
-# `LoraSpec.name` prefix of the camera LoRA the worker appends; the engine names its errors `camera_lora`.
-CAMERA_LORA_PREFIX = "camera:"
+# Whose adapter a `LoraSpec` is: one of the user's `loras`, or the 22b endpoints' `camera_lora`.
+LoraKind = Literal["user", "camera"]
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,22 @@ class Guidance:
 
 @dataclass(frozen=True)
 class LoraSpec:
-    """One adapter: a local safetensors path, its strength and which stream it touches."""
+    """One adapter: a local safetensors path, its strength, which stream it touches and whose it is.
+
+    `kind` names the input field an unusable file is reported at: `loras[i]` (the i-th user LoRA) or
+    `camera_lora`.
+    """
 
     path: str
     scale: float = 1.0
     target: LoraTarget = "both"
-    name: str = ""
+    kind: LoraKind = "user"
 
 
 @dataclass(frozen=True)
 class ImageInput:
-    """A decoded RGB image, (H, W, 3) uint8, already fitted to the target size."""
+    """A conditioning image, (height, width, 3) uint8 at the request's size, prepared as the model expects
+    (fitted, then the reference's H.264 round trip: `endpoints/conditioning.py`)."""
 
     pixels: np.ndarray
     strength: float = 1.0
@@ -57,11 +62,22 @@ class ImageInput:
 
 @dataclass(frozen=True)
 class AudioInput:
-    """A decoded waveform, (channels, samples) float32 in [-1, 1]."""
+    """A waveform that conditions generation, (channels, samples) float32 in [-1, 1].
+
+    `original` is the user's track as decoded when `waveform` is a prepared copy (22b audio-to-video's
+    `preprocess_audio`; same shape). A frozen input (strength 1) is handed back as the output audio, and
+    that is always the user's own track (`track`).
+    """
 
     waveform: np.ndarray
     sample_rate: int
     strength: float = 1.0
+    original: np.ndarray | None = None
+
+    @property
+    def track(self) -> np.ndarray:
+        """The user's audio as decoded: what the output carries when this input is frozen."""
+        return self.waveform if self.original is None else self.original
 
 
 @dataclass(frozen=True)
@@ -81,23 +97,9 @@ class VideoContext:
 
 
 @dataclass(frozen=True)
-class Stitch:
-    """extend-video: how the worker joins the generated segment to its source (the engine ignores it).
-
-    `frames` is the whole source (F, H, W, 3) uint8 at the request's fps; `overlap` of its frames are
-    the segment's context; `before` says the segment precedes the source (backward extension).
-    """
-
-    frames: np.ndarray
-    waveform: np.ndarray | None  # (channels, samples) float32, None: the source is silent
-    sample_rate: int
-    overlap: int
-    before: bool = False
-
-
-@dataclass(frozen=True)
 class EngineRequest:
-    """Everything one generation needs; built by `endpoints/` from a validated input."""
+    """Everything one generation needs, and only that; built by an endpoint's plan (`endpoints/`) from a
+    validated input and its resolved files, with every input already prepared for the model."""
 
     mode: Mode
     prompt: str
@@ -120,25 +122,18 @@ class EngineRequest:
     use_multiscale: bool = False
     # The distilled LoRA's strength in stage 1 and in the refine stage (0 disables it for that pass).
     distill_lora_scales: tuple[float, float] = (0.0, 0.0)
+    # The user's LoRAs in input order, then the camera LoRA (22b endpoints) when one was chosen.
     loras: tuple[LoraSpec, ...] = ()
     use_restart_sampling: bool = False
     gradient_estimation_gamma: float = 0.0
     acceleration: Acceleration = "none"
     enable_prompt_expansion: bool = False
-    # A camera-motion LoRA by name ("dolly_in", ..., "none") and its strength (22b endpoints). The worker
-    # resolves the name to a file (settings) and appends it to `loras`; the engine itself ignores these.
-    camera_lora: str = "none"
-    camera_lora_scale: float = 1.0
-    # Shape the input audio that conditions generation (22b audio-to-video's `preprocess_audio`); the
-    # output audio is the input's own either way (strength 1). Endpoints without the field leave it off.
-    preprocess_audio: bool = False
     # Run as the distilled model (the 22b/distilled endpoints): a distilled checkpoint as it is, a dev
     # checkpoint with the distilled LoRA at full strength on both passes (`distill_lora_scales` is then
     # set by the engine). Guidance is neutral and the schedule the distilled one.
     distilled: bool = False
     # extend-video: source frames (and audio) the new segment continues from or leads into.
     video_context: VideoContext | None = None
-    stitch: Stitch | None = None
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,18 @@
-"""The production `JobRunner`: validate → fetch and decode inputs → plan → generate → encode → store."""
+"""The production `JobRunner`: validate → resolve every input → plan → generate → encode → store.
+
+`run` is the outline of one job; the endpoint's plan (`endpoints/`) is the one place the engine's request
+is built, from the validated input and its resolved files (`worker/inputs.py`)."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ltxserve.endpoints import Endpoint, ResolvedMedia, get_endpoint
+from ltxserve.endpoints import Endpoint, Plan, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
 from ltxserve.endpoints.sizes import check_model_grid
 from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
@@ -21,16 +23,12 @@ from ltxserve.engine.request import (
 )
 from ltxserve.files.lora_cache import LoraCache
 from ltxserve.jobs.records import JobFailure, model_error
-from ltxserve.media import errors as media_errors
-from ltxserve.media.audio_in import decode_audio
-from ltxserve.media.image_fit import fit_image, recompress_like_reference
-from ltxserve.media.image_in import decode_image
 from ltxserve.media.limits import MediaLimits
-from ltxserve.media.video_in import decode_video
 from ltxserve.safety import ModerationUnavailable, SafetyChecker, Violation
 from ltxserve.worker.encode import encode_result
 from ltxserve.worker.extend import stitched
-from ltxserve.worker.lora_sources import LoraSources, with_camera_lora
+from ltxserve.worker.inputs import failure, resolve_media
+from ltxserve.worker.lora_sources import LoraSources
 from ltxserve.worker.memory_plan import MemoryPlan, plan_memory
 from ltxserve.worker.runner import JobCancelled, JobError, RunContext
 
@@ -148,10 +146,11 @@ class EngineRunner:
         # anything is encoded or stored (a refused job leaves no file behind).
         self.screen(checked, lambda: self.safety.check_prompt(str(getattr(validated, "prompt", ""))))
         with tempfile.TemporaryDirectory(prefix="ltxserve-job-") as scratch:
-            request = self.plan(endpoint, validated, ctx, Path(scratch))
+            plan = self.plan(endpoint, validated, ctx, Path(scratch))
+            request = plan.request
             self.screen(checked, lambda: self.safety.check_images(input_images(request)))
             ctx.log(describe(request))
-            result = stitched(request, self.generate(request, ctx))
+            result = stitched(plan.stitch, self.generate(request, ctx))
             for warning in result.warnings:
                 ctx.log(warning, "WARN")
             self.screen(checked, lambda: self.check_output(request, result))
@@ -176,16 +175,16 @@ class EngineRunner:
             return violation
         return self.safety.check_frames(result.frames, result.fps) if result.frames is not None else None
 
-    def plan(self, endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path) -> EngineRequest:
-        """Fetch and decode every file input, then let the endpoint translate the input."""
-        media = resolve_media(endpoint, validated, ctx, scratch, self.limits, self.loras)
+    def plan(self, endpoint: Endpoint, validated: BaseModel, ctx: RunContext, scratch: Path) -> Plan:
+        """Resolve every input (files, uploads, the user's and the camera LoRA), then the endpoint's plan
+        builds the finished request; nothing rewrites it afterwards."""
         from ltxserve.endpoints import PlanError
 
+        media = resolve_media(endpoint, validated, ctx, scratch, self.limits, self.loras)
         try:
-            request = endpoint.plan(validated, media)
+            return endpoint.plan(validated, media)
         except PlanError as exc:
-            raise JobError(_failure(exc.detail())) from exc
-        return with_camera_lora(with_reference_images(request), self.loras, ctx, scratch)
+            raise JobError(failure(exc.detail())) from exc
 
     def generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
         """Generate; out of device memory, free everything, reload under the next more frugal profile and
@@ -240,7 +239,7 @@ class EngineRunner:
                 ("body", exc.field) if exc.index is None else ("body", "loras", exc.index)
             )
             detail = {"loc": list(loc), "msg": str(exc), "type": "lora_load_error"}
-            raise JobError(_failure(detail)) from exc
+            raise JobError(failure(detail)) from exc
 
     def finish(
         self,
@@ -291,65 +290,8 @@ def input_images(request: EngineRequest) -> dict[str, Any]:
     return {field: image.pixels for field, image in named if image is not None}
 
 
-def with_reference_images(request: EngineRequest) -> EngineRequest:
-    """Fit conditioning images to the output size, then the H.264 CRF-33 round trip the reference applies."""
-    changes = {
-        name: replace(
-            image, pixels=recompress_like_reference(fit_image(image.pixels, request.width, request.height))
-        )
-        for name in ("image", "end_image")
-        if (image := getattr(request, name)) is not None
-    }
-    return replace(request, **changes) if changes else request
-
-
-def resolve_media(
-    endpoint: Endpoint,
-    validated: BaseModel,
-    ctx: RunContext,
-    scratch: Path,
-    limits: MediaLimits,
-    loras: LoraSources | None = None,
-) -> ResolvedMedia:
-    """Read every URL input the endpoint declares; decoding errors become fal-typed job failures."""
-    media = ResolvedMedia()
-    sources = loras or LoraSources()
-    try:
-        for field_name in endpoint.file_fields:
-            if field_name == "loras":
-                for index, lora in enumerate(getattr(validated, "loras", None) or []):
-                    loc = ("body", "loras", index, "path")
-                    media.loras[index] = sources.fetch(ctx, loc, lora.path, scratch)
-                continue
-            field = field_name
-            url = getattr(validated, field, None)
-            if not url:
-                continue
-            fetched = ctx.read_input(("body", field), url, limits.max_input_bytes)
-            if field.startswith("video"):
-                media.videos[field] = decode_video(fetched.data, field=field, limits=limits)
-            elif field.startswith("audio"):
-                # The user's waveform as decoded: `preprocess_audio` shapes only the engine's
-                # conditioning copy, so an audio_strength of 1 returns this track unchanged.
-                audio = decode_audio(fetched.data, field=field, limits=limits)
-                media.audio[field] = (audio.waveform, audio.sample_rate)
-            else:
-                media.images[field] = decode_image(fetched.data, field=field, limits=limits)
-    except media_errors.MediaError as exc:
-        raise JobError(_failure(exc.to_detail())) from exc
-    return media
-
-
 def describe(request: EngineRequest) -> str:
     """The job's first log line: what will be generated (text-to-audio has no video size to report)."""
     if request.mode == "text_to_audio":
         return f"Generating {request.num_frames / request.fps:.2f} s of audio"
     return f"Generating {request.width}x{request.height}, {request.num_frames} frames at {request.fps} fps"
-
-
-def _failure(detail: dict[str, Any]) -> JobFailure:
-    """One fal-shaped 422 item (`loc`, `msg`, `type`, optional `ctx`) as a non-retryable job failure."""
-    loc = list(detail["loc"])
-    if loc[:1] != ["body"]:
-        loc = ["body", *loc]
-    return model_error(str(detail["type"]), str(detail["msg"]), loc, ctx=detail.get("ctx"))

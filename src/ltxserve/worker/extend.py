@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ltxserve.engine.request import EngineRequest, GenerationResult
+from ltxserve.endpoints.registry import Stitch
+from ltxserve.engine.request import GenerationResult
 from ltxserve.media.stitch import stitch_audio, stitch_video
 
 
-def stitched(request: EngineRequest, result: GenerationResult) -> GenerationResult:
-    """The result as the whole video when the request extends a source; otherwise unchanged."""
-    source = request.stitch
+def stitched(source: Stitch | None, result: GenerationResult) -> GenerationResult:
+    """The result as the whole video when the plan extends a source; otherwise unchanged."""
     if source is None or result.frames is None:
         return result
     frames = stitch_video(source.frames, result.frames, source.overlap, before=source.before)

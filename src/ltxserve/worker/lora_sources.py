@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ltxserve.engine.request import CAMERA_LORA_PREFIX, EngineRequest, LoraSpec
 from ltxserve.files.lora_cache import LoraCache
 from ltxserve.files.storage import object_key_from_url
 from ltxserve.jobs.records import model_error
@@ -40,6 +39,14 @@ class LoraSources:
         download(dest)
         return str(dest)
 
+    def camera_file(self, ctx: RunContext, value: str, scratch: Path) -> str:
+        """The local file of the `camera_lora` value (settings map each value to a file or URL)."""
+        source = self.camera.get(value)
+        if source is None:
+            msg = f"no camera LoRA is installed for {value!r}"
+            raise JobError(model_error("feature_not_supported", msg, ["body", "camera_lora"]))
+        return self.fetch(ctx, ("body", "camera_lora"), source, scratch)
+
     def _allowed_local(self, url: str) -> Path | None:
         if not self.local_dirs or not (url.startswith("file://") or url.startswith("/")):
             return None
@@ -47,20 +54,3 @@ class LoraSources:
         if any(path.is_relative_to(folder.resolve()) for folder in self.local_dirs) and path.is_file():
             return path
         return None
-
-
-def with_camera_lora(
-    request: EngineRequest, sources: LoraSources, ctx: RunContext, scratch: Path
-) -> EngineRequest:
-    """Resolve `camera_lora` to its file and append it to the request's LoRAs (after the user's)."""
-    if request.camera_lora == "none":
-        return request
-    source = sources.camera.get(request.camera_lora)
-    if source is None:
-        msg = f"no camera LoRA is installed for {request.camera_lora!r}"
-        raise JobError(model_error("feature_not_supported", msg, ["body", "camera_lora"]))
-    path = sources.fetch(ctx, ("body", "camera_lora"), source, scratch)
-    camera = LoraSpec(
-        path, request.camera_lora_scale, "both", name=f"{CAMERA_LORA_PREFIX}{request.camera_lora}"
-    )
-    return replace(request, loras=(*request.loras, camera))
