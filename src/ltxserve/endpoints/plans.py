@@ -118,15 +118,16 @@ def text_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
 
 
 def video_request(tier: Tier, inp: Inputs, media: ResolvedMedia, size: Size, **fields: Any) -> EngineRequest:
-    """A video request at `size`; the kinds add their conditioning (`fields`, which win)."""
+    """A text-to-video request at `size`; the kinds add their conditioning (`fields`, which win)."""
     width, height = size
     video = {
         "mode": "text_to_video",
         "width": width,
         "height": height,
         "num_frames": round_frames(inp.num_frames),
+        "generate_audio": inp.generate_audio,
     }
-    return _request(tier, inp, media, **{**video, "generate_audio": inp.generate_audio, **fields})
+    return _request(tier, inp, media, **{**video, **fields})
 
 
 def image_to_video(tier: Tier, inp: Inputs, media: ResolvedMedia) -> Plan:
