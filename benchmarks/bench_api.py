@@ -104,7 +104,9 @@ def main() -> None:
     py = sys.executable
     bare_cmd = [py, "-m", "uvicorn", "bench_api:hello_app", "--app-dir", str(Path(__file__).parent)]
     bare, bare_proc = _start([*bare_cmd, "--log-level", "error"], {}, "/hello")
-    ours, api_proc = _start([py, "-m", "ltxserve.api", "api", "--data-dir", str(data / "a")], env, "/health")
+    ours, api_proc = _start(
+        [py, "-m", "ltxserve.serving", "api", "--data-dir", str(data / "a")], env, "/health"
+    )
     body = {"prompt": "a bell"}
     try:
         # 1. Submit latency, one client at a time (no worker: jobs stay queued).
@@ -123,7 +125,7 @@ def main() -> None:
         api_proc.terminate()
     # 3. Dispatch latency: submit → a worker process (polling every 5 ms) starts the job.
     served, serve_proc = _start(
-        [py, "-m", "ltxserve.api", "serve", "--data-dir", str(data / "s")], env, "/health"
+        [py, "-m", "ltxserve.serving", "serve", "--data-dir", str(data / "s")], env, "/health"
     )
     try:
         for _ in range(600):  # the worker process starts (a minute at most)

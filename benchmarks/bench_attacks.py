@@ -111,7 +111,7 @@ def start(data: Path, command: str = "serve", **env: str) -> tuple[str, subproce
         "LTXSERVE_HEARTBEAT_S": "0.3",
         **env,
     }
-    cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data)]
+    cmd = [sys.executable, "-m", "ltxserve.serving", command, "--port", str(port), "--data-dir", str(data)]
     proc = subprocess.Popen(
         cmd, env={**os.environ, **settings}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import torch
 
-from ltxserve.engine.decoding import decode
 from ltxserve.engine.model import ModelParts
-from ltxserve.engine.prompts import ExpansionRequest, GemmaExpander
+from ltxserve.engine.text.decoding import decode
+from ltxserve.engine.text.expander import GemmaExpander
+from ltxserve.engine.text.prompts import ExpansionRequest
 
 REPEATS = 3
 
@@ -31,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     model_dir = args.model
     if model_dir is None:
-        from ltxserve.engine.tiny import write_tiny_model
+        from ltxserve.engine.tiny.writer import write_tiny_model
 
         model_dir = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny", seed=0)
     parts = ModelParts.load(model_dir)

@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ltxserve.engine.memory import GIB, transformer_activation
-from ltxserve.engine.memory_probe import peak_bytes
-from ltxserve.engine.model_sizes import model_dir_sizes
-from ltxserve.engine.pipeline import Engine
-from ltxserve.engine.placement_profiles import PROFILES
-from ltxserve.engine.preset import LTX23_UPSAMPLER_CONFIG
+from ltxserve.engine.generation.pipeline import Engine
+from ltxserve.engine.loading.preset import LTX23_UPSAMPLER_CONFIG
+from ltxserve.engine.memory.peaks import GIB, transformer_activation
+from ltxserve.engine.memory.probe import peak_bytes
+from ltxserve.engine.memory.profiles import PROFILES
+from ltxserve.engine.memory.sizes import model_dir_sizes
 from ltxserve.engine.request import EngineRequest, Guidance
-from ltxserve.engine.tiny import write_tiny_model
-from ltxserve.engine.tiny_config import full_width_config
+from ltxserve.engine.tiny.config import full_width_config
+from ltxserve.engine.tiny.writer import write_tiny_model
 
 REQUEST = EngineRequest(
     mode="text_to_video",

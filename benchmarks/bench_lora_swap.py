@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ltxserve.engine.pipeline import Engine
+from ltxserve.engine.generation.pipeline import Engine
 from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
 from tiny_engine import engine_from_args
 

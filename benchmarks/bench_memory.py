@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 from ltxserve.endpoints import ENDPOINTS, PlanError
-from ltxserve.engine.memory import GIB, choose_profile, predict_peaks
-from ltxserve.engine.memory_shape import default_payload as stand_in_payload
-from ltxserve.engine.memory_shape import shape_for_input
-from ltxserve.engine.model_sizes import preset_sizes
-from ltxserve.engine.placement_profiles import PROFILES
+from ltxserve.endpoints.memory_fit import default_payload as stand_in_payload
+from ltxserve.endpoints.memory_fit import shape_for_input
+from ltxserve.engine.memory.peaks import GIB, choose_profile, predict_peaks
+from ltxserve.engine.memory.profiles import PROFILES
+from ltxserve.engine.memory.sizes import preset_sizes
 
 GPUS_GIB = (24, 32, 48, 80, 141)
 
@@ -63,9 +63,9 @@ def fit_table(frames_list: list[int]) -> None:
 
 
 def timing(runs: int) -> None:
-    from ltxserve.engine.pipeline import Engine
+    from ltxserve.engine.generation.pipeline import Engine
     from ltxserve.engine.request import EngineRequest, Guidance
-    from ltxserve.engine.tiny import write_tiny_model
+    from ltxserve.engine.tiny.writer import write_tiny_model
 
     folder = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny", seed=0)
     request = EngineRequest(

@@ -50,7 +50,7 @@ def _port() -> int:
 def _start_api(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
     env = {**os.environ, "LTXSERVE_API_KEYS": KEY}
-    cmd = [sys.executable, "-m", "ltxserve.api", "api", "--port", str(port), "--data-dir", str(data_dir)]
+    cmd = [sys.executable, "-m", "ltxserve.serving", "api", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

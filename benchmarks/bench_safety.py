@@ -72,8 +72,8 @@ def bench_policy() -> None:
 
 def bench_request(model_dir: Path, checker_s: float, request_s: float | None) -> None:
     from ltxserve.endpoints import ResolvedMedia, get_endpoint
-    from ltxserve.engine.pipeline import Engine
-    from ltxserve.engine.prompts import ExpansionRequest
+    from ltxserve.engine.generation.pipeline import Engine
+    from ltxserve.engine.text.prompts import ExpansionRequest
 
     engine = Engine.load(model_dir)
     endpoint = get_endpoint("fal-ai/ltx-2.3-22b/text-to-video/lora")
@@ -114,7 +114,7 @@ def main() -> None:
     bench_policy()
     model_dir = args.model
     if model_dir is None:
-        from ltxserve.engine.tiny import write_tiny_model
+        from ltxserve.engine.tiny.writer import write_tiny_model
 
         model_dir = Path(tempfile.mkdtemp()) / "tiny"
         write_tiny_model(model_dir, seed=0)

@@ -58,7 +58,7 @@ class Procs:
 
     def api(self, name: str) -> str:
         port = _port()
-        cmd = [sys.executable, "-m", "ltxserve.api", "api", "--port", str(port)]
+        cmd = [sys.executable, "-m", "ltxserve.serving", "api", "--port", str(port)]
         cmd += ["--data-dir", str(self.root / name)]
         self.procs[name] = subprocess.Popen(cmd, env=self.env, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"

@@ -14,7 +14,7 @@ import functools
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ltxserve.engine import module_configs
+from ltxserve.engine.loading import module_configs
 
 # Dense bf16 tensor-core peaks (TFLOP/s) and HBM bandwidths (TB/s) by device name fragment.
 PEAK_TFLOPS = {"H200": 989.0, "H100 PCIe": 756.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "B200": 2250.0}
@@ -94,8 +94,8 @@ def _one_call(config: dict, width: int, height: int, frames: int, fps: float, te
 
 def request_tflop(config: dict, request) -> dict[str, float]:
     """Transformer TFLOP per stage of an EngineRequest (steps × passes × one call)."""
-    from ltxserve.engine import schedules
-    from ltxserve.engine.guidance import plan_passes
+    from ltxserve.engine.generation import schedules
+    from ltxserve.engine.generation.guidance import plan_passes
     from ltxserve.engine.request import Guidance
 
     audio_active = request.audio is None or request.audio.strength < 1.0

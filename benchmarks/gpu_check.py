@@ -195,7 +195,7 @@ def _device_name(device: torch.device) -> str:
 def environment(ctx: Context) -> dict[str, Any]:
     import importlib.metadata as md
 
-    from ltxserve.engine import attention
+    from ltxserve.engine.generation import attention
 
     def version(package: str) -> str | None:
         try:
@@ -261,13 +261,13 @@ def stage2(ctx: Context) -> dict[str, Any]:
 
 
 def _passes(request: EngineRequest):
-    from ltxserve.engine.guidance import plan_passes
+    from ltxserve.engine.generation.guidance import plan_passes
 
     return plan_passes(request.video_guidance, request.audio_guidance).passes
 
 
 def attention_backends(ctx: Context) -> dict[str, Any]:
-    from ltxserve.engine.attention import available, use_attention
+    from ltxserve.engine.generation.attention import available, use_attention
 
     out: dict[str, Any] = {}
     passes = len(_passes(ctx.request))
@@ -285,12 +285,12 @@ def attention_backends(ctx: Context) -> dict[str, Any]:
 
 
 def memory(ctx: Context) -> dict[str, Any]:
-    """Predicted peaks per stage and profile from the memory model (engine/memory.py, issue 9)."""
+    """Predicted peaks per stage and profile from the memory model (engine/memory/peaks.py, issue 9)."""
     try:
-        from ltxserve.engine.memory import predict_peaks  # type: ignore[import-not-found]
-        from ltxserve.engine.memory_shape import shape_for_input  # type: ignore[import-not-found]
-        from ltxserve.engine.model_sizes import preset_sizes  # type: ignore[import-not-found]
-        from ltxserve.engine.placement_profiles import PROFILES  # type: ignore[import-not-found]
+        from ltxserve.endpoints.memory_fit import shape_for_input  # type: ignore[import-not-found]
+        from ltxserve.engine.memory.peaks import predict_peaks  # type: ignore[import-not-found]
+        from ltxserve.engine.memory.profiles import PROFILES  # type: ignore[import-not-found]
+        from ltxserve.engine.memory.sizes import preset_sizes  # type: ignore[import-not-found]
     except ImportError as exc:
         return {"predicted": None, "note": f"memory model not in this build ({exc})"}
     sizes = preset_sizes("ltx-2.3-22b")
@@ -304,7 +304,7 @@ def memory(ctx: Context) -> dict[str, Any]:
 
 def lora(ctx: Context) -> dict[str, Any]:
     """Fuse/restore seconds of a rank-R LoRA over every block linear, and the hook overhead per step."""
-    from ltxserve.engine.lora import AdapterSet
+    from ltxserve.engine.adapters.lora import AdapterSet
 
     transformer = ctx.parts.transformer
     weights = gpu_model.random_lora(transformer, ctx.sizes.lora_rank, pin=ctx.device.type == "cuda")
@@ -354,7 +354,7 @@ def lora(ctx: Context) -> dict[str, Any]:
 
 def vae(ctx: Context) -> dict[str, Any]:
     """Video decode time and peak at the refine size, untiled and with diffusers' VAE tiling."""
-    from ltxserve.engine.vae import decode_video
+    from ltxserve.engine.generation.vae import decode_video
 
     width, height, _ = ctx.sizes.stage2
     vae_module = ctx.parts.video_vae
@@ -401,7 +401,7 @@ def syncs(ctx: Context) -> dict[str, Any]:
 
 
 def compiled(ctx: Context) -> dict[str, Any]:
-    from ltxserve.engine.compiled import compile_blocks
+    from ltxserve.engine.generation.compiled import compile_blocks
 
     kwargs = {"backend": "eager"} if ctx.smoke else {}
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """A random-weight LTX-2.3 built directly on a device through the project's module configs (gpu_check.py).
 
 No real weights exist offline, so each part is constructed from an official-layout metadata config with
-`engine/module_configs.py` (the loader's own mapping), its parameters initialised on the device itself and
+`engine/loading/module_configs.py` (the loader's own mapping), its parameters initialised on the device itself and
 cast to the compute dtype: no file is written or read, and a 22B transformer appears in seconds. Text
 contexts are random tensors of the real shape put in the engine's prompt cache, so the step sections need
 no Gemma; Gemma-3 12B's size is counted on the meta device.
@@ -15,15 +15,15 @@ from types import SimpleNamespace
 
 import torch
 
-from ltxserve.engine import module_configs
-from ltxserve.engine.denoiser import TextContext
-from ltxserve.engine.gemma_loader import GEMMA3_12B_TEXT
-from ltxserve.engine.loader import model_facts
+from ltxserve.engine.generation.pipeline import Engine
+from ltxserve.engine.generation.tuning import Tuning
+from ltxserve.engine.loading import module_configs
+from ltxserve.engine.loading.gemma import GEMMA3_12B_TEXT
+from ltxserve.engine.loading.loader import model_facts
 from ltxserve.engine.model import ModelParts, checkpoint_facts
-from ltxserve.engine.pipeline import Engine
-from ltxserve.engine.tiny_config import TINY_CONFIG, TINY_UPSAMPLER_CONFIG
-from ltxserve.engine.tiny_gemma import TINY_TEXT
-from ltxserve.engine.tuning import Tuning
+from ltxserve.engine.text.encode import TextContext
+from ltxserve.engine.tiny.config import TINY_CONFIG, TINY_UPSAMPLER_CONFIG
+from ltxserve.engine.tiny.gemma import TINY_TEXT
 
 TEXT_TOKENS = 1024  # prompts are padded to 1024 Gemma tokens
 # The 22B's widths (docs: shared spec "LTX-2.3 architecture"), applied to the official-layout config.
@@ -47,11 +47,11 @@ FULL_UPSAMPLER = {**TINY_UPSAMPLER_CONFIG, "mid_channels": 1024, "num_blocks_per
 def full_config() -> tuple[dict, dict, dict, str]:
     """(metadata config, upsampler config, Gemma text config, source) of the full-size model.
 
-    The memory work's preset (`engine/preset.py`, the published file's metadata) is used when present;
+    The memory work's preset (`engine/loading/preset.py`, the published file's metadata) is used when present;
     otherwise the tiny layout with the 22B's transformer and connector widths (VAEs stay tiny: noted).
     """
     try:
-        from ltxserve.engine.preset import PRESETS  # type: ignore[import-not-found]
+        from ltxserve.engine.loading.preset import PRESETS  # type: ignore[import-not-found]
 
         config, upsampler, gemma = PRESETS["ltx-2.3-22b"]
         text = gemma.get("text_config", GEMMA3_12B_TEXT) if isinstance(gemma, dict) else GEMMA3_12B_TEXT
@@ -147,7 +147,7 @@ def engine_for(parts: ModelParts, prompts: tuple[str, ...], attention: str = "au
 
 def random_lora(transformer, rank: int, pin: bool):
     """A LoRA over every linear layer of the blocks (the distilled LoRA's coverage), factors on the host."""
-    from ltxserve.engine.lora import LoraWeights
+    from ltxserve.engine.adapters.lora import LoraWeights
 
     layers = {}
     for path, module in transformer.named_modules():

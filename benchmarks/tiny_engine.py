@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ltxserve.engine.pipeline import Engine
+from ltxserve.engine.generation.pipeline import Engine
 
 
 def engine_from_args(description: str) -> Engine:
@@ -15,7 +15,7 @@ def engine_from_args(description: str) -> Engine:
     args = parser.parse_args()
     model_dir = args.model
     if model_dir is None:
-        from ltxserve.engine.tiny import write_tiny_model
+        from ltxserve.engine.tiny.writer import write_tiny_model
 
         model_dir = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny", seed=0)
     return Engine.load(model_dir)

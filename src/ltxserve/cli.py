@@ -37,7 +37,7 @@ def make_tiny(
     ] = False,
 ) -> None:
     """Write a tiny random-weight LTX-2.3 model in the official file layout (for tests and demos)."""
-    from ltxserve.engine.tiny import write_tiny_model
+    from ltxserve.engine.tiny.writer import write_tiny_model
 
     if variant not in ("dev", "distilled"):
         raise typer.BadParameter("variant must be dev or distilled", param_hint="--variant")
@@ -55,7 +55,7 @@ def download(
     ] = Variant.dev,
 ) -> None:
     """Download the real LTX-2.3 files from the Hugging Face hub (needs network access and ~60 GB)."""
-    from ltxserve.engine.download import download_model
+    from ltxserve.engine.loading.download import download_model
 
     download_model(to, variant="dev" if variant is Variant.dev else "distilled")
 
@@ -88,7 +88,7 @@ def fit(
     from pydantic import ValidationError
 
     from ltxserve.endpoints import PlanError, UnknownEndpointError, get_endpoint
-    from ltxserve.engine.memory_fit import fit_report
+    from ltxserve.endpoints.memory_fit import fit_report
 
     if (model is None) == (preset is None):
         console.print("[red]give exactly one of --model DIR or --preset NAME[/red]")
@@ -299,7 +299,7 @@ def serve(
     memory: MemoryOpt = None,
 ) -> None:
     """The API and its workers on this machine (answers HTTP at once; /health shows the workers loading)."""
-    from ltxserve.api.commands import run_serve
+    from ltxserve.serving.commands import run_serve
     from ltxserve.settings import load_settings
 
     run_serve(
@@ -335,7 +335,7 @@ def api_command(
     tls_key: TlsKeyOpt = None,
 ) -> None:
     """Only the HTTP API; workers run as `ltxserve worker` against the same data dir."""
-    from ltxserve.api.commands import run_api
+    from ltxserve.serving.commands import run_api
     from ltxserve.settings import load_settings
 
     flags = {

@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ltxserve.media.limits import MediaLimits
-
 # Values copied from examples and templates; a server started with one of them is not protected.
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "changethis", "change-me", "secret", "your_fal_key", "your-key", "fal_key", "xxx", "key"}
@@ -174,12 +172,6 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.all_api_keys())
-
-    def media_limits(self) -> MediaLimits:
-        """The decoders' limits."""
-        return MediaLimits(
-            self.max_input_bytes, self.max_image_pixels, self.min_image_side, self.max_audio_seconds
-        )
 
     @property
     def uses_tls(self) -> bool:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ltxserve.engine.memory import GIB
-from ltxserve.engine.model_sizes import preset_sizes
+from ltxserve.engine.memory.peaks import GIB
+from ltxserve.engine.memory.sizes import preset_sizes
 from ltxserve.worker.memory_plan import MemoryPlan
 
 from .api_harness import Harness

@@ -73,7 +73,16 @@ def start_server(
         "LTXSERVE_API_KEYS": f"{KEY},{OTHER_KEY}",
         **env,
     }
-    cmd = [sys.executable, "-m", "ltxserve.api", command, "--port", str(port), "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ltxserve.serving",
+        command,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     proc = subprocess.Popen(cmd, env={**os.environ, **settings_env}, preexec_fn=_die_with_parent)
     scheme = "https" if settings_env.get("LTXSERVE_TLS") == "true" else "http"
     server = LiveServer(f"{scheme}://127.0.0.1:{port}", data_dir, proc)

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from ltxserve.arrays.image import fit_image
 from ltxserve.endpoints import PlanError, ResolvedMedia, get_endpoint
 from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
 from ltxserve.media.audio_prep import conditioning_audio
-from ltxserve.media.image_fit import fit_image, recompress_like_reference
+from ltxserve.media.image_fit import recompress_like_reference
 
 LORA_URL = "https://example.com/loras/style.safetensors"
 

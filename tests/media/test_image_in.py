@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ltxserve.media import auto_size_from_aspect, decode_image, fit_image, recompress_like_reference
+from ltxserve.arrays.image import fit_image
+from ltxserve.media import auto_size_from_aspect, decode_image, recompress_like_reference
 
 from .media_assets import gradient_image, image_bytes
 

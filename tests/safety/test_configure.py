@@ -1,6 +1,6 @@
 """Settings → the worker's safety checker and expander."""
 
-from ltxserve.safety.configure import chat_expander, expansion_options, safety_checker
+from ltxserve.safety.configure import safety_checker
 from ltxserve.settings import Settings
 
 
@@ -24,18 +24,3 @@ def test_generate_uses_the_default_list_without_creating_a_data_dir(tmp_path):
     assert checker.policy.path is None
     assert checker.policy.violates("bestiality")
     assert not (tmp_path / "data").exists()
-
-
-def test_the_chat_expander_is_used_only_when_configured():
-    assert chat_expander(Settings()) is None
-    settings = Settings(
-        expansion_chat_url="http://127.0.0.1:9/v1/chat/completions",
-        expansion_chat_model="m",
-        expansion_timeout_s=3,
-        expansion_max_new_tokens=100,
-    )
-    expander = chat_expander(settings)
-    assert expander is not None
-    assert expander.endpoint.timeout_s == 3
-    assert expander.options.max_new_tokens == 100
-    assert expansion_options(settings).temperature == 0.7

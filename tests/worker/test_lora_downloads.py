@@ -92,7 +92,7 @@ def test_lora_url_is_downloaded_once_and_changes_the_output(runner, lora_server,
 
 
 def test_lora_hooked_for_lack_of_memory_says_so_in_the_job_log(runner, lora_server, tmp_path, monkeypatch):
-    from ltxserve.engine import fuse
+    from ltxserve.engine.adapters import fuse
 
     base, _ = lora_server
     adapters = runner.engine.adapters

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from ltxserve.engine.memory import GIB
-from ltxserve.engine.model_sizes import preset_sizes
+from ltxserve.engine.memory.peaks import GIB
+from ltxserve.engine.memory.sizes import preset_sizes
 from ltxserve.jobs.store import JobStore
 from ltxserve.worker import memory_plan
 from ltxserve.worker.engine_runner import EngineRunner
@@ -21,7 +21,7 @@ ENDPOINT = "fal-ai/ltx-2.3-22b/text-to-video/lora"
 @pytest.fixture
 def real_size(monkeypatch):
     """Plan as if the folder held the real 22B model."""
-    monkeypatch.setattr("ltxserve.engine.model_sizes.model_dir_sizes", lambda _: preset_sizes("ltx-2.3-22b"))
+    monkeypatch.setattr("ltxserve.engine.memory.sizes.model_dir_sizes", lambda _: preset_sizes("ltx-2.3-22b"))
 
 
 def test_auto_device_is_the_cpu_without_a_gpu_and_bf16_only_on_cuda():

@@ -1,7 +1,7 @@
 """Submit-time memory check: refuse (422) a request no worker's GPU can hold under any profile.
 
 The workers publish their memory plan (the model's part sizes and the device memory they planned for) with
-their state; the API runs the torch-free memory model (engine/memory.py) on the request's shape. With no
+their state; the API runs the torch-free memory model (engine/memory/peaks.py) on the request's shape. With no
 worker reporting yet, requests are accepted (the worker checks again when it plans the job).
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ltxserve.endpoints.memory_fit import shape_for_input
 from ltxserve.endpoints.registry import Endpoint, PlanError
-from ltxserve.engine.memory import GIB, PartSizes, choose_profile, predict_peaks
-from ltxserve.engine.memory_shape import shape_for_input
-from ltxserve.engine.placement_profiles import PROFILES
+from ltxserve.engine.memory.peaks import GIB, PartSizes, choose_profile, predict_peaks
+from ltxserve.engine.memory.profiles import PROFILES
 from ltxserve.jobs.records import JobFailure, model_error
 
 LIVE_STATES = ("loading", "ready", "busy", "waiting")

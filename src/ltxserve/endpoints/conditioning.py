@@ -49,7 +49,8 @@ def conditioning_image(
     width, height = size
     if stand_in:
         return ImageInput(pixels=np.broadcast_to(pixels[:1, :1], (height, width, 3)), strength=strength)
-    from ltxserve.media.image_fit import fit_image, recompress_like_reference
+    from ltxserve.arrays.image import fit_image
+    from ltxserve.media.image_fit import recompress_like_reference
 
     return ImageInput(pixels=recompress_like_reference(fit_image(pixels, width, height)), strength=strength)
 

@@ -8,12 +8,20 @@ from typing import Any
 
 import torch
 
-from ltxserve.engine.latents import LatentScales
-
 # LTX-2.3's STG block is 28 of 48; smaller (test) models use the block at the same relative depth.
 REFERENCE_STG_BLOCK, REFERENCE_BLOCKS = 28, 48
 # The reference runs in bf16 and so rounds RoPE positions to bf16; we always do, for the same outputs.
 COORDS_DTYPE = torch.bfloat16
+
+
+@dataclass(frozen=True)
+class LatentScales:
+    """How the VAEs compress, read from the checkpoint's config (`loader.model_facts`)."""
+
+    temporal: int  # video: latent frames = (F − 1) / temporal + 1, first frame on its own (8 for LTX-2.3)
+    spatial: int  # video: pixels per latent cell side (32)
+    # audio: mel frames per second / the audio VAE's downsampling (16 kHz / hop 160 / 4 = 25)
+    audio_per_second: float
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class ModelParts:
 
     @classmethod
     def load(cls, model_dir: Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> ModelParts:
-        from ltxserve.engine.loader import load_model
+        from ltxserve.engine.loading.loader import load_model
 
         loaded = load_model(model_dir, device=device, dtype=dtype)
         return cls.from_loaded(loaded, dtype)

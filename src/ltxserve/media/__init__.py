@@ -1,6 +1,5 @@
 """Media in and out: decode inputs to numpy arrays and encode outputs from them (never torch)."""
 
-from ltxserve.media.audio_convert import resample, to_stereo
 from ltxserve.media.audio_in import DecodedAudio, decode_audio
 from ltxserve.media.audio_out import AUDIO_FORMATS, AudioOutputFormat, encode_audio
 from ltxserve.media.audio_prep import preprocess_audio
@@ -9,7 +8,6 @@ from ltxserve.media.frame_rate import frame_rate_fraction
 from ltxserve.media.image_fit import (
     REFERENCE_IMAGE_CRF,
     auto_size_from_aspect,
-    fit_image,
     recompress_like_reference,
 )
 from ltxserve.media.image_in import SUPPORTED_IMAGE_FORMATS, decode_image
@@ -50,13 +48,10 @@ __all__ = [
     "decode_image",
     "encode_audio",
     "encode_video",
-    "fit_image",
     "frame_rate_fraction",
     "preprocess_audio",
     "probe_audio",
     "probe_video",
     "recompress_like_reference",
-    "resample",
-    "to_stereo",
     "video_settings",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from ltxserve.media.audio_convert import to_stereo
+from ltxserve.arrays.audio import to_stereo
 from ltxserve.media.audio_prep import preprocess_audio
 from ltxserve.media.errors import MediaError
 from ltxserve.media.limits import DEFAULT_LIMITS, MediaLimits

@@ -10,7 +10,7 @@ from typing import Literal
 import av
 import numpy as np
 
-from ltxserve.media.audio_convert import resample, sanitize, to_stereo
+from ltxserve.arrays.audio import resample, sanitize, to_stereo
 from ltxserve.media.probe import AudioFileInfo, probe_audio
 
 AudioOutputFormat = Literal["wav", "mp3"]

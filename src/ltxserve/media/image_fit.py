@@ -1,4 +1,4 @@
-"""Fit a decoded image to the generation size, and the reference's H.264 round trip for conditioning."""
+"""The reference's H.264 round trip for conditioning images, and a video size from an image's aspect."""
 
 from __future__ import annotations
 
@@ -7,21 +7,10 @@ import math
 
 import av
 import numpy as np
-from PIL import Image, ImageOps
 
 # The reference (ltx-pipelines) re-encodes conditioning images at this CRF: the model was trained on
 # frames with H.264 artefacts, and a pristine still makes it produce a frozen, over-sharp first frame.
 REFERENCE_IMAGE_CRF = 33
-
-
-def fit_image(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Cover-and-crop: centre-crop to the target aspect, then Lanczos-resize to exactly width×height."""
-    if pixels.shape[1] == width and pixels.shape[0] == height:
-        return pixels
-    # ImageOps.fit crops the largest centred box with the target aspect, then resizes (no letterbox,
-    # no distortion); cropping first also keeps the resize as small as possible.
-    fitted = ImageOps.fit(Image.fromarray(pixels), (width, height), method=Image.Resampling.LANCZOS)
-    return np.asarray(fitted, dtype=np.uint8)
 
 
 def recompress_like_reference(pixels: np.ndarray, crf: int = REFERENCE_IMAGE_CRF) -> np.ndarray:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltxserve.media.audio_convert import fit_length, resample, to_stereo
-from ltxserve.media.image_fit import fit_image
+from ltxserve.arrays.audio import fit_length, resample, to_stereo
+from ltxserve.arrays.image import fit_image
 
 # Longest audio cross-fade at the seam; shorter when the overlap is shorter.
 CROSSFADE_S = 0.25

@@ -14,7 +14,7 @@ import av
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
-from ltxserve.media.audio_convert import fit_length, resample, sanitize, to_stereo
+from ltxserve.arrays.audio import fit_length, resample, sanitize, to_stereo
 from ltxserve.media.frame_rate import frame_rate_fraction
 from ltxserve.media.gif_palette import GIF_TIME_BASE, GifQuantizer
 from ltxserve.media.presets import (

@@ -9,9 +9,10 @@ from typing import Literal
 
 import numpy as np
 
+from ltxserve.openai_service import ServiceEndpoint
 from ltxserve.safety.frames import sample_frame_indices
+from ltxserve.safety.moderation import ModerationClient
 from ltxserve.safety.nsfw import NsfwClassifier
-from ltxserve.safety.openai_api import ModerationClient, ServiceEndpoint
 from ltxserve.safety.policy import PromptPolicy
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,11 @@
-"""The safety checker and the expansion choices from the one settings object."""
+"""The safety checker from the one settings object."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ltxserve.engine.prompts import ExpansionOptions
+from ltxserve.openai_service import ServiceEndpoint
 from ltxserve.safety.checker import SafetyChecker, SafetyConfig
-from ltxserve.safety.openai_api import ChatExpander, ServiceEndpoint
 from ltxserve.settings import Settings
 
 
@@ -37,22 +36,3 @@ def safety_checker(settings: Settings, standalone: bool = False) -> SafetyChecke
             moderation_required=settings.safety_moderation_required,
         )
     )
-
-
-def expansion_options(settings: Settings) -> ExpansionOptions:
-    return ExpansionOptions(
-        max_new_tokens=settings.expansion_max_new_tokens, timeout_s=settings.expansion_timeout_s
-    )
-
-
-def chat_expander(settings: Settings) -> ChatExpander | None:
-    """The external expander when `expansion_chat_url` is set; None means the engine's own Gemma."""
-    if not settings.expansion_chat_url:
-        return None
-    endpoint = ServiceEndpoint(
-        settings.expansion_chat_url,
-        settings.expansion_chat_model,
-        settings.expansion_chat_key,
-        settings.expansion_timeout_s,
-    )
-    return ChatExpander(endpoint, expansion_options(settings), send_images=settings.expansion_chat_images)

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from ltxserve.endpoints import Endpoint, Plan, get_endpoint
 from ltxserve.endpoints.common import OutputOptions, output_options
 from ltxserve.endpoints.sizes import check_model_grid
-from ltxserve.engine.prompts import ExpansionOptions, PromptExpander
 from ltxserve.engine.request import (
     EngineRequest,
     GenerationCancelled,
     GenerationResult,
 )
+from ltxserve.engine.text.prompts import ExpansionOptions, PromptExpander
 from ltxserve.files.lora_cache import LoraCache
 from ltxserve.jobs.records import JobFailure, model_error
 from ltxserve.media.limits import MediaLimits
@@ -37,7 +37,7 @@ log = logging.getLogger("ltxserve.worker")
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ltxserve.engine.tuning import Tuning
+    from ltxserve.engine.generation.tuning import Tuning
     from ltxserve.settings import Settings
 
 
@@ -77,13 +77,19 @@ class EngineRunner:
         cls, settings: Settings, model_dir: Path, device: str, standalone: bool = False
     ) -> EngineRunner:
         """The runner with the operator's safety and expansion choices (docs/safety.md)."""
-        from ltxserve.engine.tuning import Tuning
-        from ltxserve.safety.configure import chat_expander, expansion_options, safety_checker
+        from ltxserve.engine.generation.tuning import Tuning
+        from ltxserve.expansion.configure import chat_expander, expansion_options
+        from ltxserve.safety.configure import safety_checker
 
         return cls(
             model_dir,
             device=device,
-            limits=settings.media_limits(),
+            limits=MediaLimits(
+                settings.max_input_bytes,
+                settings.max_image_pixels,
+                settings.min_image_side,
+                settings.max_audio_seconds,
+            ),
             safety=safety_checker(settings, standalone),
             expander=chat_expander(settings),
             expansion=expansion_options(settings),
@@ -103,7 +109,7 @@ class EngineRunner:
         if self.engine is None:
             import torch
 
-            from ltxserve.engine.pipeline import Engine
+            from ltxserve.engine.generation.pipeline import Engine
 
             plan = plan_memory(
                 self.model_dir, self.device, profile or self.memory, self.dtype, self.allow_cpu
@@ -117,7 +123,7 @@ class EngineRunner:
             scales = self.engine.parts.scales
             check_model_grid(scales.spatial, scales.temporal)
             if self.expander is not None or self.expansion is not None:
-                from ltxserve.engine.prompts import GemmaExpander
+                from ltxserve.engine.text.expander import GemmaExpander
 
                 self.engine.expander = self.expander or GemmaExpander(self.engine.parts, self.expansion)
 
@@ -211,7 +217,7 @@ class EngineRunner:
         return self.memory_plan.profile if self.memory_plan else "resident"
 
     def _more_frugal_profile(self) -> str | None:
-        from ltxserve.engine.placement_profiles import PROFILES
+        from ltxserve.engine.memory.profiles import PROFILES
 
         index = PROFILES.index(self._profile())
         return PROFILES[index + 1] if index + 1 < len(PROFILES) else None
@@ -228,7 +234,7 @@ class EngineRunner:
             torch.cuda.empty_cache()
 
     def _generate(self, request: EngineRequest, ctx: RunContext) -> GenerationResult:
-        from ltxserve.engine.adapters import AdapterError
+        from ltxserve.engine.adapters.per_request import AdapterError
 
         try:
             return self.engine.generate(request, on_progress=ctx.progress, should_cancel=ctx.should_cancel)

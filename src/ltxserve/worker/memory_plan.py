@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ltxserve.engine.memory import GIB, PartSizes, RequestShape, predict_peaks, usable_bytes
-from ltxserve.engine.placement_profiles import PROFILES, placement_for
+from ltxserve.engine.memory.peaks import GIB, PartSizes, RequestShape, predict_peaks, usable_bytes
+from ltxserve.engine.memory.profiles import PROFILES, placement_for
 
 log = logging.getLogger("ltxserve.worker")
 # Above this many transformer parameters a model is "real size": refused on the CPU unless allowed.
@@ -63,7 +63,7 @@ def resolve_dtype(dtype: str, device: str) -> str:
 def default_shapes() -> list[RequestShape]:
     """Each served endpoint's default request (stand-in media, 121 frames)."""
     from ltxserve.endpoints import ENDPOINTS
-    from ltxserve.engine.memory_shape import default_payload, shape_for_input
+    from ltxserve.endpoints.memory_fit import default_payload, shape_for_input
 
     return [shape_for_input(endpoint, default_payload(endpoint)) for endpoint in ENDPOINTS.values()]
 
@@ -72,7 +72,7 @@ def plan_memory(
     model_dir: Path, device: str, memory: str = "auto", dtype: str = "auto", allow_cpu: bool = False
 ) -> MemoryPlan:
     """Choose the profile for `model_dir` on `device` (raises MemoryPlanError when it cannot run there)."""
-    from ltxserve.engine.model_sizes import model_dir_sizes
+    from ltxserve.engine.memory.sizes import model_dir_sizes
 
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)

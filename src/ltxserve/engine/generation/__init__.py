@@ -1,0 +1,1 @@
+"""One generation: latent geometry, conditioning, schedules, sampling, guidance, the loop and decoding."""

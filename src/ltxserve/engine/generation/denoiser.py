@@ -1,0 +1,179 @@
+"""The model contract of the sampler: `denoiser(video, audio, sigma) -> (x̂₀ video, x̂₀ audio)`.
+
+One call batches every guidance pass the step needs into a single transformer forward.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+
+from ltxserve.engine.generation.geometry import TokenState
+from ltxserve.engine.generation.guidance import Pass, PassPlan, combine, split_batch
+from ltxserve.engine.generation.passes import PassMasks
+from ltxserve.engine.generation.stage_memo import TensorMemo, memoize_rope, tensor_key
+from ltxserve.engine.request import Guidance
+from ltxserve.engine.text.encode import TextContext
+
+if TYPE_CHECKING:
+    from diffusers import LTX2VideoTransformer3DModel
+
+# The transformer's timestep embedding expects σ scaled to [0, 1000].
+TIMESTEP_SCALE = 1000.0
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What stays fixed across the steps of one stage."""
+
+    positive: TextContext
+    negative: TextContext | None
+    video_guidance: Guidance
+    audio_guidance: Guidance
+    plan: PassPlan
+    stg_blocks: tuple[int, ...]
+    fps: float
+    # Audio-only generation: the (dummy) video stream must not influence audio at all.
+    audio_only: bool = False
+    # Per-stage memo of the batched text contexts, keyed by the passes they were stacked for.
+    batched: dict[tuple[Pass, ...], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def contexts(self, plan: PassPlan, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Video context, audio context and mask stacked in pass order (P·B, L, D), built once per stage."""
+        if plan.passes not in self.batched:
+            contexts = [self.negative if p is Pass.NEGATIVE else self.positive for p in plan.passes]
+            if any(c is None for c in contexts):
+                raise ValueError("a negative pass needs a negative prompt context")
+            present = [c for c in contexts if c is not None]
+            self.batched[plan.passes] = (
+                torch.cat([c.video for c in present]).to(dtype),
+                torch.cat([c.audio for c in present]).to(dtype),
+                torch.cat([c.mask for c in present]),
+            )
+        return self.batched[plan.passes]
+
+
+@dataclass
+class GuidanceCache:
+    """Last step's guidance delta (guided − conditional) per modality, for `acceleration` reuse."""
+
+    video: torch.Tensor | None = None
+    audio: torch.Tensor | None = None
+
+
+class Denoiser:
+    """Wraps the transformer: velocity predictions → guided clean-sample estimates."""
+
+    def __init__(
+        self, transformer: LTX2VideoTransformer3DModel, masks: PassMasks, dtype: torch.dtype
+    ) -> None:
+        self.transformer = transformer
+        self.masks = masks
+        self.dtype = dtype
+        self.forward_seconds = 0.0  # time spent inside the transformer (for the overhead benchmark)
+        self._ones_cache: dict[tuple[int, torch.device], torch.Tensor] = {}
+        # Coordinates repeated per pass, the same tensor at every step, so the RoPE memo hits.
+        self._coords = TensorMemo()
+        self.rope_memos = memoize_rope(transformer)
+
+    def __call__(
+        self,
+        video: TokenState,
+        audio: TokenState,
+        sigma: float,
+        cond: Conditioning,
+        cache: GuidanceCache | None = None,
+        refresh: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Guided x̂₀ for both modalities at noise level σ; reuses `cache` deltas when not `refresh`."""
+        reuse = not refresh and cache is not None and cache.video is not None
+        plan = PassPlan((Pass.COND,), False, False) if reuse else cond.plan
+        video_v, audio_v = self._forward(video, audio, sigma, cond, plan)
+        video_x0 = _to_denoised(video.latent, video_v, video.mask, sigma)
+        audio_x0 = _to_denoised(audio.latent, audio_v, audio.mask, sigma)
+        video_preds, audio_preds = split_batch(video_x0, plan), split_batch(audio_x0, plan)
+        if reuse:
+            assert cache is not None and cache.video is not None and cache.audio is not None
+            return video_preds[Pass.COND] + cache.video, audio_preds[Pass.COND] + cache.audio
+        video_out = combine(video_preds, cond.video_guidance)
+        audio_out = combine(audio_preds, cond.audio_guidance)
+        if cache is not None:
+            cache.video = video_out - video_preds[Pass.COND]
+            cache.audio = audio_out - audio_preds[Pass.COND]
+        return video_out, audio_out
+
+    def _forward(
+        self, video: TokenState, audio: TokenState, sigma: float, cond: Conditioning, plan: PassPlan
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One transformer call over all passes of `plan`, stacked on the batch axis (P·B, T, C)."""
+        n = len(plan.passes)
+        video_ctx, audio_ctx, ctx_mask = cond.contexts(plan, self.dtype)
+
+        device = video.latent.device
+        self._set_masks(plan)
+        sigmas = torch.full((n,), sigma * TIMESTEP_SCALE, device=device)
+        start = time.perf_counter()
+        try:
+            video_v, audio_v = self.transformer(
+                hidden_states=video.latent.repeat(n, 1, 1).to(self.dtype),
+                audio_hidden_states=audio.latent.repeat(n, 1, 1).to(self.dtype),
+                encoder_hidden_states=video_ctx,
+                audio_encoder_hidden_states=audio_ctx,
+                timestep=(video.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
+                audio_timestep=(audio.mask[..., 0] * sigma * TIMESTEP_SCALE).repeat(n, 1),
+                sigma=sigmas,
+                audio_sigma=sigmas,
+                encoder_attention_mask=ctx_mask,
+                audio_encoder_attention_mask=ctx_mask,
+                fps=cond.fps,
+                video_coords=self._repeated(video.coords, n),
+                audio_coords=self._repeated(audio.coords, n),
+                isolate_modalities=cond.audio_only,
+                spatio_temporal_guidance_blocks=list(cond.stg_blocks)
+                if Pass.PERTURBED in plan.passes
+                else None,
+                perturbation_mask=self._ones(n, device) if Pass.PERTURBED in plan.passes else None,
+                use_cross_timestep=True,
+                return_dict=False,
+            )
+        finally:
+            self.masks.clear()
+            self.forward_seconds += time.perf_counter() - start
+        return video_v.float(), audio_v.float()
+
+    def _set_masks(self, plan: PassPlan) -> None:
+        """Per-sample masks (host tuples): STG only in the PERTURBED sample, isolation only in ISOLATED."""
+
+        def zero_at(kind: Pass | None) -> tuple[float, ...]:
+            return tuple(0.0 if p is kind else 1.0 for p in plan.passes)
+
+        if Pass.PERTURBED in plan.passes:
+            self.masks.video_stg = zero_at(Pass.PERTURBED if plan.video_stg else None)
+            self.masks.audio_stg = zero_at(Pass.PERTURBED if plan.audio_stg else None)
+        if Pass.ISOLATED in plan.passes:
+            self.masks.cross_modal = zero_at(Pass.ISOLATED)
+
+    def _repeated(self, coords: torch.Tensor, n: int) -> torch.Tensor:
+        """(1, D, T, 2) → (n, D, T, 2), built once per stage and pass count."""
+        return self._coords.get((*tensor_key(coords), n), coords, lambda: coords.repeat(n, 1, 1, 1))
+
+    def _ones(self, n: int, device: torch.device) -> torch.Tensor:
+        """The transformer's own (n,) perturbation mask; ours route STG per modality (engine/generation/passes.py)."""
+        key = (n, device)
+        if key not in self._ones_cache:
+            self._ones_cache[key] = torch.ones(n, device=device)
+        return self._ones_cache[key]
+
+
+def _to_denoised(
+    sample: torch.Tensor, velocity: torch.Tensor, mask: torch.Tensor, sigma: float
+) -> torch.Tensor:
+    """x̂₀ = x − v·σ_token with σ_token = σ·mask (the reference's X0Model); sample is (B, T, C)."""
+    n = velocity.shape[0] // sample.shape[0]
+    sample = sample.float().repeat(n, 1, 1)
+    return sample - velocity * (mask.float().repeat(n, 1, 1) * sigma)

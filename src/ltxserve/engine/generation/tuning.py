@@ -1,0 +1,27 @@
+"""Speed knobs of one engine (settings `LTXSERVE_ATTENTION`, `LTXSERVE_COMPILE`, `LTXSERVE_LORA_MEMORY_BYTES`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ltxserve.engine.adapters.per_request import CACHE_BYTES
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the engine runs its transformer; docs/performance.md explains each choice."""
+
+    # Host memory for parsed LoRA files, least recently used first.
+    lora_memory_bytes: int = CACHE_BYTES
+    # Attention kernel (engine/generation/attention.py): `auto` picks the fastest one installed for the device.
+    attention: str = "auto"
+    # `blocks`: torch.compile the repeated transformer blocks (engine/generation/compiled.py); `none` until measured.
+    compile: str = "none"
+
+    @classmethod
+    def from_settings(cls, settings) -> Tuning:
+        return cls(
+            lora_memory_bytes=settings.lora_memory_bytes,
+            attention=settings.attention,
+            compile=settings.compile,
+        )

@@ -1,0 +1,1 @@
+"""The memory model (predicted peaks per stage and placement profile), profiles, placement and fitting."""
