@@ -26,22 +26,12 @@ from ltxserve.engine.memory.peaks import GIB, transformer_activation
 from ltxserve.engine.memory.probe import peak_bytes
 from ltxserve.engine.memory.profiles import PROFILES
 from ltxserve.engine.memory.sizes import model_dir_sizes
-from ltxserve.engine.request import EngineRequest, Guidance
 from ltxserve.engine.tiny.config import full_width_config
 from ltxserve.engine.tiny.writer import write_tiny_model
+from ltxserve.testing.requests import guided_request
 
-REQUEST = EngineRequest(
-    mode="text_to_video",
-    prompt="a fox in the snow",
-    negative_prompt="blurry",
-    width=64,
-    height=64,
-    num_frames=9,  # 2×2×2 video tokens, 9 audio tokens
-    num_inference_steps=1,
-    video_guidance=Guidance(3.0, 1.0, 0.7, 3.0),
-    audio_guidance=Guidance(7.0, 1.0, 0.7, 3.0),
-    seed=1,
-)
+# 64×64, 9 frames: 2×2×2 video tokens, 9 audio tokens.
+REQUEST = guided_request(num_inference_steps=1, seed=1)
 
 
 def write(folder: Path) -> Path:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from ltxserve.engine.generation.pipeline import Engine
-from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+from ltxserve.engine.request import LoraSpec
+from ltxserve.testing.requests import small_request
 from tiny_engine import engine_from_args
 
 SETS = 20
@@ -39,22 +41,12 @@ def main() -> None:
     assert engine.parts.distilled_lora_path is not None
     folder = Path(tempfile.mkdtemp())
     paths = make_loras(engine.parts.distilled_lora_path, folder, 6)
-    request = EngineRequest(
-        mode="text_to_video",
-        prompt="x",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        video_guidance=Guidance(),
-        audio_guidance=Guidance(),
-        distill_lora_scales=(0.2, 0.5),
-    )
+    request = small_request(prompt="x", distill_lora_scales=(0.2, 0.5))
     sets = [tuple(LoraSpec(p, 1.0) for p in paths[i : i + 3]) for i in (0, 3)]
 
     def swap(loras) -> float:
         start = time.perf_counter()
-        with engine.adapters.applied(EngineRequest(**{**request.__dict__, "loras": loras})) as active:
+        with engine.adapters.applied(replace(request, loras=loras)) as active:
             active.use_pass(0)
             active.use_pass(1)
         return time.perf_counter() - start
@@ -81,7 +73,7 @@ def main() -> None:
             for label, loras, budget in runs:
                 engine.adapters.fuse_budget_bytes = budget
                 engine.denoiser.forward_seconds = 0.0
-                engine.generate(EngineRequest(**{**request.__dict__, "loras": loras}))
+                engine.generate(replace(request, loras=loras))
                 if repeat:
                     best[label] = min(best[label], engine.denoiser.forward_seconds)
     engine.adapters.fuse_budget_bytes = None

@@ -64,20 +64,15 @@ def fit_table(frames_list: list[int]) -> None:
 
 def timing(runs: int) -> None:
     from ltxserve.engine.generation.pipeline import Engine
-    from ltxserve.engine.request import EngineRequest, Guidance
     from ltxserve.engine.tiny.writer import write_tiny_model
+    from ltxserve.testing.requests import guided_request
 
     folder = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny", seed=0)
-    request = EngineRequest(
-        mode="text_to_video",
-        prompt="a fox in the snow",
-        negative_prompt="blurry",
+    request = guided_request(
         width=128,
         height=128,
         num_frames=25,
         num_inference_steps=8,
-        video_guidance=Guidance(3.0, 1.0, 0.7, 3.0),
-        audio_guidance=Guidance(7.0, 1.0, 0.7, 3.0),
         seed=1,
         use_multiscale=True,
         distill_lora_scales=(0.2, 0.5),

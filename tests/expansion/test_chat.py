@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from ltxserve.engine.request import EngineRequest, ImageInput
+from ltxserve.engine.request import ImageInput
 from ltxserve.engine.text.prompts import ExpansionOptions, ExpansionRequest
 from ltxserve.expansion.chat import ChatExpander
 from ltxserve.openai_service import ServiceEndpoint
+from ltxserve.testing.requests import small_request
 
 PROMPT = "a fox in the snow"
 
@@ -54,17 +55,7 @@ def test_a_timed_out_chat_expander_falls_back_to_the_original_prompt(openai_serv
 
     monkeypatch.setattr(tiny_engine, "expander", Recording())
     image = ImageInput(np.full((64, 64, 3), 90, dtype=np.uint8))
-    request = EngineRequest(
-        mode="text_to_video",
-        prompt=PROMPT,
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        seed=4,
-        image=image,
-        enable_prompt_expansion=True,
-    )
+    request = small_request(prompt=PROMPT, seed=4, image=image, enable_prompt_expansion=True)
     result = tiny_engine.generate(request)
     assert result.prompt == PROMPT
     assert result.frames is not None

@@ -1,6 +1,7 @@
 """In-place LoRA fusing: hook-free steps, exact restore, per-stage scales, memory checks, fp8 storage."""
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,23 +12,10 @@ from ltxserve.engine.adapters import fuse
 from ltxserve.engine.adapters.fuse import FuseGate, WeightBackup, fuse_fits
 from ltxserve.engine.adapters.lora import AdapterSet, LoraWeights
 from ltxserve.engine.adapters.per_request import RequestAdapters
-from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+from ltxserve.engine.request import LoraSpec
+from ltxserve.testing.requests import small_request
 
-
-def t2v(**overrides) -> EngineRequest:
-    base = dict(
-        mode="text_to_video",
-        prompt="a kite over a beach",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        video_guidance=Guidance(),
-        audio_guidance=Guidance(),
-        seed=3,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+t2v = partial(small_request, seed=3)
 
 
 def test_fused_request_runs_hook_free_on_the_same_tensors_and_restores_them_bit_exactly(tiny_engine):

@@ -1,6 +1,7 @@
 """LoRAs as hooks: they change the output, never the base weights, and per-pass scales take effect."""
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -9,24 +10,10 @@ from safetensors.torch import load_file, save_file
 
 from ltxserve.engine.adapters.lora import LoraError, read_lora, stream_of
 from ltxserve.engine.adapters.per_request import AdapterError
-from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+from ltxserve.engine.request import LoraSpec
+from ltxserve.testing.requests import small_request
 
-
-def t2v(**overrides) -> EngineRequest:
-    base = dict(
-        mode="text_to_video",
-        prompt="a kite over a beach",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        scheduler="ltx2",
-        video_guidance=Guidance(),
-        audio_guidance=Guidance(),
-        seed=3,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+t2v = partial(small_request, seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """`LTXSERVE_ATTENTION`: the backend reaches every processor (through the STG/isolation wrappers)."""
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -9,24 +10,16 @@ from pydantic import ValidationError
 
 from ltxserve.engine.generation import attention
 from ltxserve.engine.generation.attention import AttentionUnavailable, backends_in_use, resolve, use_attention
-from ltxserve.engine.request import EngineRequest, Guidance
+from ltxserve.engine.request import Guidance
 from ltxserve.settings import Settings
+from ltxserve.testing.requests import small_request
 
-
-def guided(**overrides) -> EngineRequest:
-    base = dict(
-        mode="text_to_video",
-        prompt="a kite over a beach",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        video_guidance=Guidance(cfg=3.0, stg=1.0, modality=3.0),
-        audio_guidance=Guidance(cfg=7.0, stg=1.0, modality=3.0),
-        seed=5,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+guided = partial(
+    small_request,
+    video_guidance=Guidance(cfg=3.0, stg=1.0, modality=3.0),
+    audio_guidance=Guidance(cfg=7.0, stg=1.0, modality=3.0),
+    seed=5,
+)
 
 
 def test_auto_on_cpu_is_pytorch_sdpa_everywhere(tiny_engine):

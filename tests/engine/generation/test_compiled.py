@@ -1,23 +1,20 @@
 """`LTXSERVE_COMPILE=blocks`: a compiled run equals an eager one within float tolerance (CPU inductor)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from ltxserve.engine.generation.compiled import compile_blocks
 from ltxserve.engine.generation.pipeline import Engine
 from ltxserve.engine.generation.tuning import Tuning
-from ltxserve.engine.request import EngineRequest, Guidance, LoraSpec
+from ltxserve.engine.request import Guidance, LoraSpec
+from ltxserve.testing.requests import small_request
 
 
 @pytest.mark.slow
 def test_compiled_blocks_match_eager_and_loras_still_apply(tiny_model_dir, tiny_engine):
-    request = EngineRequest(
-        mode="text_to_video",
-        prompt="a kite over a beach",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
+    request = small_request(
         video_guidance=Guidance(cfg=3.0, stg=1.0, modality=3.0),
         audio_guidance=Guidance(cfg=7.0, modality=3.0),
         seed=2,
@@ -28,8 +25,8 @@ def test_compiled_blocks_match_eager_and_loras_still_apply(tiny_model_dir, tiny_
     blocks = compiled.parts.transformer.transformer_blocks
     assert all(getattr(b, "_compiled_call_impl", None) is not None for b in blocks)
     for loras in ((), lora):  # in-place fused weights are graph inputs: no stale constants
-        eager_out = tiny_engine.generate(EngineRequest(**{**request.__dict__, "loras": loras}))
-        compiled_out = compiled.generate(EngineRequest(**{**request.__dict__, "loras": loras}))
+        eager_out = tiny_engine.generate(replace(request, loras=loras))
+        compiled_out = compiled.generate(replace(request, loras=loras))
         assert np.abs(eager_out.frames.astype(int) - compiled_out.frames.astype(int)).max() <= 2
         assert np.abs(eager_out.waveform - compiled_out.waveform).max() < 1e-3
 

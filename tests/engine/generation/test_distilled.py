@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ltxserve.engine.generation.pipeline import Engine
-from ltxserve.engine.request import EngineRequest
+from ltxserve.testing.requests import small_request
 
-SMALL = {"width": 64, "height": 64, "num_frames": 9, "fps": 24.0, "generate_audio": True}
-
-
-def distilled_request(seed: int, **changes) -> EngineRequest:
-    fields = {"mode": "text_to_video", "prompt": "a red ball", "scheduler": "distilled", "seed": seed}
-    fields |= {"num_inference_steps": 8, "use_multiscale": True, "distilled": True, **SMALL}
-    return EngineRequest(**fields | changes)
+distilled_request = partial(
+    small_request,
+    prompt="a red ball",
+    scheduler="distilled",
+    num_inference_steps=8,
+    use_multiscale=True,
+    distilled=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +36,10 @@ def test_the_distilled_checkpoint_is_recognised(distilled_engine: Engine, tiny_e
 def test_dev_with_the_lora_at_full_strength_matches_the_distilled_checkpoint(
     distilled_engine: Engine, tiny_engine: Engine
 ) -> None:
-    native = distilled_engine.generate(distilled_request(3))
-    via_lora = tiny_engine.generate(distilled_request(3))
-    other_seed = tiny_engine.generate(distilled_request(4))
-    without_lora = tiny_engine.generate(distilled_request(3, distilled=False))
+    native = distilled_engine.generate(distilled_request(seed=3))
+    via_lora = tiny_engine.generate(distilled_request(seed=3))
+    other_seed = tiny_engine.generate(distilled_request(seed=4))
+    without_lora = tiny_engine.generate(distilled_request(seed=3, distilled=False))
 
     def gap(a, b) -> float:
         return float(np.abs(a.frames.astype(np.float32) - b.frames.astype(np.float32)).mean())

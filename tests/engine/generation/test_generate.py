@@ -1,31 +1,14 @@
 """The engine end to end on the tiny model: what a user of each mode would notice."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from ltxserve.engine.request import AudioInput, EngineRequest, GenerationCancelled, Guidance, ImageInput
+from ltxserve.engine.request import AudioInput, GenerationCancelled, Guidance, ImageInput
+from ltxserve.testing.requests import FULL_VIDEO, guided_request
 
-FULL_VIDEO = Guidance(cfg=3.0, stg=1.0, rescale=0.7, modality=3.0)
-FULL_AUDIO = Guidance(cfg=7.0, stg=1.0, rescale=0.7, modality=3.0)
-
-
-def t2v(**overrides) -> EngineRequest:
-    base = dict(
-        mode="text_to_video",
-        prompt="a red fox runs through snow",
-        negative_prompt="blurry",
-        width=64,
-        height=64,
-        num_frames=9,
-        fps=24.0,
-        num_inference_steps=3,
-        scheduler="ltx2",
-        video_guidance=FULL_VIDEO,
-        audio_guidance=FULL_AUDIO,
-        seed=7,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+t2v = partial(guided_request, prompt="a red fox runs through snow", num_inference_steps=3, seed=7)
 
 
 def speech_like(seconds: float, rate: int = 22050, channels: int = 1) -> np.ndarray:

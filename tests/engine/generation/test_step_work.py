@@ -1,29 +1,22 @@
 """The step loop does no host syncs and no per-step work that a stage could do once."""
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from ltxserve.engine.request import EngineRequest, Guidance
+from ltxserve.engine.request import Guidance
+from ltxserve.testing.requests import small_request
 
-
-def guided(**overrides) -> EngineRequest:
-    """The 22b endpoints' default guidance: CFG, video STG and modality isolation batched (4 passes)."""
-    base = dict(
-        mode="text_to_video",
-        prompt="a kite over a beach",
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        video_guidance=Guidance(cfg=3.0, stg=1.0, rescale=0.7, modality=3.0),
-        audio_guidance=Guidance(cfg=7.0, rescale=0.7, modality=3.0),
-        seed=1,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+# The 22b endpoints' default guidance: CFG, video STG and modality isolation batched (4 passes).
+guided = partial(
+    small_request,
+    video_guidance=Guidance(cfg=3.0, stg=1.0, rescale=0.7, modality=3.0),
+    audio_guidance=Guidance(cfg=7.0, rescale=0.7, modality=3.0),
+    seed=1,
+)
 
 
 def _host_reads(engine, request) -> int:

@@ -11,22 +11,11 @@ from typer.testing import CliRunner
 from ltxserve.cli import app
 from ltxserve.engine.generation.pipeline import Engine
 from ltxserve.engine.loading.fp8 import dequantise, is_quantised_layer
-from ltxserve.engine.request import EngineRequest, Guidance
+from ltxserve.testing.requests import guided_request
 
-REQUEST = EngineRequest(
-    mode="text_to_video",
-    prompt="a fox in the snow",
-    negative_prompt="blurry",
-    width=64,
-    height=64,
-    num_frames=9,
-    num_inference_steps=2,
-    video_guidance=Guidance(3.0, 1.0, 0.7, 3.0),
-    audio_guidance=Guidance(7.0, 1.0, 0.7, 3.0),
-    seed=5,
-    use_multiscale=True,
-    distill_lora_scales=(0.2, 0.5),  # the distilled LoRA on every attention projection
-)
+REQUEST = guided_request(
+    seed=5, use_multiscale=True, distill_lora_scales=(0.2, 0.5)
+)  # the distilled LoRA on every attention projection
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
 """Prompt expansion with the tiny Gemma: its text is gibberish, so these assert the mechanism."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from ltxserve.engine.request import EngineRequest
 from ltxserve.engine.text.expander import GemmaExpander
 from ltxserve.engine.text.prompts import (
     INSTRUCTIONS,
@@ -14,6 +15,7 @@ from ltxserve.engine.text.prompts import (
     clean_expansion,
     instruction_for,
 )
+from ltxserve.testing.requests import small_request
 
 PROMPT = "a red fox runs through snow"
 
@@ -26,19 +28,7 @@ def engine(tiny_engine, monkeypatch):
     return tiny_engine
 
 
-def t2v(**overrides) -> EngineRequest:
-    base = dict(
-        mode="text_to_video",
-        prompt=PROMPT,
-        width=64,
-        height=64,
-        num_frames=9,
-        num_inference_steps=2,
-        seed=7,
-        enable_prompt_expansion=True,
-    )
-    base.update(overrides)
-    return EngineRequest(**base)
+t2v = partial(small_request, prompt=PROMPT, seed=7, enable_prompt_expansion=True)
 
 
 def test_expansion_replaces_the_returned_prompt_seeded_from_the_request(engine):
