@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -278,22 +281,47 @@ TlsOpt = Annotated[
 TlsCertOpt = Annotated[Path | None, typer.Option(help="HTTPS with this certificate (PEM; implies --tls).")]
 TlsKeyOpt = Annotated[Path | None, typer.Option(help="The private key of --tls-cert (PEM).")]
 
+# The HTTP server's options, one set for `serve` and `api`: the settings field each sets → its option.
+HTTP_OPTIONS: dict[str, Any] = {
+    "host": HostOpt,
+    "port": PortOpt,
+    "data_dir": DataOpt,
+    "public_url": PublicOpt,
+    "api_keys_file": KeysOpt,
+    "insecure": InsecureOpt,
+    "tls": TlsOpt,
+    "tls_cert": TlsCertOpt,
+    "tls_key": TlsKeyOpt,
+}
+
+
+def with_http_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with `HTTP_OPTIONS` after its own options; it gets their values as one `http` dict.
+
+    typer builds a command's options from its signature, so the shared ones are added to the signature.
+    """
+    own = inspect.signature(command, eval_str=True).parameters.values()
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
+        for name, option in HTTP_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def run(**given: Any) -> None:
+        command(http={name: given.pop(name) for name in HTTP_OPTIONS}, **given)
+
+    run.__signature__ = inspect.Signature([p for p in own if p.name != "http"] + shared)  # type: ignore[attr-defined]
+    return run
+
 
 @app.command()
+@with_http_options
 def serve(
+    http: dict[str, Any],
     model: ModelOpt = None,
-    host: HostOpt = None,
-    port: PortOpt = None,
-    data_dir: DataOpt = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per GPU, else 1).")
     ] = None,
-    public_url: PublicOpt = None,
-    api_keys_file: KeysOpt = None,
-    insecure: InsecureOpt = None,
-    tls: TlsOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
     attention: AttentionOpt = None,
     compile_blocks: CompileOpt = None,
     memory: MemoryOpt = None,
@@ -305,48 +333,23 @@ def serve(
     run_serve(
         load_settings(
             model_dir=model,
-            host=host,
-            port=port,
-            data_dir=data_dir,
             workers=workers,
-            public_url=public_url,
-            api_keys_file=api_keys_file,
-            insecure=insecure,
-            tls=tls,
-            tls_cert=tls_cert,
-            tls_key=tls_key,
             attention=attention,
             compile=compile_blocks,
             memory=memory,
+            **http,
         )
     )
 
 
 @app.command("api")
-def api_command(
-    host: HostOpt = None,
-    port: PortOpt = None,
-    data_dir: DataOpt = None,
-    public_url: PublicOpt = None,
-    api_keys_file: KeysOpt = None,
-    insecure: InsecureOpt = None,
-    tls: TlsOpt = None,
-    tls_cert: TlsCertOpt = None,
-    tls_key: TlsKeyOpt = None,
-) -> None:
+@with_http_options
+def api_command(http: dict[str, Any]) -> None:
     """Only the HTTP API; workers run as `ltxserve worker` against the same data dir."""
     from ltxserve.serving.commands import run_api
     from ltxserve.settings import load_settings
 
-    flags = {
-        "public_url": public_url,
-        "api_keys_file": api_keys_file,
-        "insecure": insecure,
-        "tls": tls,
-        "tls_cert": tls_cert,
-        "tls_key": tls_key,
-    }
-    run_api(load_settings(host=host, port=port, data_dir=data_dir, **flags))
+    run_api(load_settings(**http))
 
 
 @app.command("worker")
