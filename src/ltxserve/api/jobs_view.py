@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -36,6 +37,13 @@ def request_urls(base_url: str, app_path: str, request_id: str) -> dict[str, str
 async def parse_body(request: Request, state: AppState) -> dict[str, Any]:
     """The submitted input: at most `max_request_bytes`, strict JSON, an object (docs/api.md, Limits)."""
     return await json_object(request, state.settings.max_request_bytes)
+
+
+async def submit_job(request: Request, state: AppState, app_id: str, owner: str, base_url: str) -> JobRecord:
+    """Read, validate and queue one input: the same for the queue's submit and the synchronous run."""
+    body = await parse_body(request, state)
+    job = await run_in_threadpool(new_job, state, request, app_id, body, owner, base_url)
+    return await run_in_threadpool(state.store.submit, job)
 
 
 def new_job(
@@ -107,6 +115,11 @@ def find_job(state: AppState, app_path: str, request_id: str, owner: str) -> Job
     if job is None or job.owner != owner or job.app_path != app_path:
         return None
     return job
+
+
+def wants_logs(request: Request) -> bool:
+    """`?logs=1|true|yes`: a status answer with the job's log lines."""
+    return request.query_params.get("logs", "0").lower() in TRUE
 
 
 def status_body(

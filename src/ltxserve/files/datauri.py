@@ -29,7 +29,7 @@ def parse_data_uri(url: str, limit: int) -> DataUri:
         raise FetchError("malformed data URI")
     # Base64 grows data by 4/3: check the encoded length before decoding anything.
     if len(payload) > limit * 4 // 3 + 4:
-        raise FetchError(f"data URI larger than {limit} bytes", too_large=True)
+        raise FetchError.over(limit, "data URI")
     params = header.split(";")
     content_type = params[0] or "text/plain"
     try:
@@ -39,7 +39,7 @@ def parse_data_uri(url: str, limit: int) -> DataUri:
     except (binascii.Error, ValueError) as exc:
         raise FetchError("malformed base64 in data URI") from exc
     if len(data) > limit:
-        raise FetchError(f"data URI larger than {limit} bytes", too_large=True)
+        raise FetchError.over(limit, "data URI")
     return DataUri(content_type, data)
 
 

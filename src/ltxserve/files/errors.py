@@ -15,6 +15,11 @@ class FetchError(Exception):
         self.reason = reason
         self.too_large = too_large
 
+    @classmethod
+    def over(cls, limit: int, what: str = "file") -> FetchError:
+        """The input is larger than `limit` bytes (reported as fal's `file_too_large`)."""
+        return cls(f"{what} larger than {limit} bytes", too_large=True)
+
 
 class BlockedAddressError(FetchError):
     """The URL resolves to an address the fetcher may not reach (loopback, private, metadata...)."""

@@ -96,7 +96,7 @@ class SafeFetcher:
                         raise FetchError(f"server answered HTTP {response.status_code}")
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > limit:
-                        raise FetchError(f"file larger than {limit} bytes", too_large=True)
+                        raise FetchError.over(limit)
                     yield response
                     return
             except httpx.HTTPError as exc:
@@ -106,28 +106,32 @@ class SafeFetcher:
     def fetch_bytes(self, url: str, limit: int) -> Fetched:
         """The whole body in memory; the cap counts bytes actually read, not the declared length."""
         with self.open(url, limit) as response:
-            chunks, size = [], 0
-            for chunk in response.iter_bytes(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise FetchError(f"file larger than {limit} bytes", too_large=True)
-                chunks.append(chunk)
-            content_type = response.headers.get("content-type", "application/octet-stream")
-            return Fetched(b"".join(chunks), content_type.split(";")[0].strip(), str(response.url))
+            return Fetched(b"".join(_capped(response, limit)), _content_type(response), str(response.url))
 
     def fetch_to_path(self, url: str, dest: Path, limit: int) -> str:
         """Stream the body to `dest` (written to a temporary name, renamed when whole); returns the type."""
         tmp = dest.with_name(dest.name + ".partial")
         try:
             with self.open(url, limit) as response, tmp.open("wb") as out:
-                size = 0
-                for chunk in response.iter_bytes(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise FetchError(f"file larger than {limit} bytes", too_large=True)
+                for chunk in _capped(response, limit):
                     out.write(chunk)
-                content_type = response.headers.get("content-type", "application/octet-stream")
+                content_type = _content_type(response)
             tmp.replace(dest)
-            return content_type.split(";")[0].strip()
+            return content_type
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _capped(response: httpx.Response, limit: int) -> Iterator[bytes]:
+    """The body's chunks, refused once more than `limit` bytes were read (whatever the server declared)."""
+    size = 0
+    for chunk in response.iter_bytes(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise FetchError.over(limit)
+        yield chunk
+
+
+def _content_type(response: httpx.Response) -> str:
+    """The media type the server declared, without its parameters (`; charset=...`)."""
+    return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()

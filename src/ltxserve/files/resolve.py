@@ -46,7 +46,7 @@ class InputResolver:
         meta = self._own_meta(url, owner)
         if meta is not None:  # copied on disk, never whole in memory (LoRAs reach gigabytes)
             if meta.size > limit:
-                raise FetchError(f"file larger than {limit} bytes", too_large=True)
+                raise FetchError.over(limit)
             self.storage.copy_to(meta, dest)
             return meta.content_type
         if is_data_uri(url):

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ltxserve.api.deps import BaseUrlDep, OwnerDep, StateDep
 from ltxserve.api.errors import fail
 from ltxserve.api.jobs_view import (
-    TRUE,
     find_job,
-    new_job,
-    parse_body,
     request_urls,
     result_response,
     status_body,
     status_response,
+    submit_job,
+    wants_logs,
 )
 from ltxserve.api.state import AppState
 from ltxserve.jobs.records import JobRecord
@@ -29,44 +29,29 @@ router = APIRouter(prefix="/queue", tags=["queue"])
 STREAM_KEEPALIVE_S = 15.0
 
 
-def _job_or_404(state: AppState, owner: str, alias: str, request_id: str, owner_id: str) -> JobRecord:
-    job = find_job(state, f"{owner}/{alias}", request_id, owner_id)
+def caller_job(owner: str, alias: str, request_id: str, state: StateDep, caller: OwnerDep) -> JobRecord:
+    """The job at `/{owner}/{alias}/requests/{request_id}` when it is the caller's; 404 otherwise."""
+    job = find_job(state, f"{owner}/{alias}", request_id, caller)
     if job is None:
         raise fail(404, "Request not found", "not_found")
     return job
 
 
+JobDep = Annotated[JobRecord, Depends(caller_job)]
+
+
 @router.get("/{owner}/{alias}/requests/{request_id}/status")
-def status(
-    owner: str,
-    alias: str,
-    request_id: str,
-    request: Request,
-    state: StateDep,
-    caller: OwnerDep,
-    base: BaseUrlDep,
-) -> JSONResponse:
+def status(job: JobDep, request: Request, state: StateDep, base: BaseUrlDep) -> JSONResponse:
     """The job's state; `logs=1|true` includes its log lines."""
-    job = _job_or_404(state, owner, alias, request_id, caller)
-    with_logs = request.query_params.get("logs", "0").lower() in TRUE
-    logs = [line.to_dict() for line in state.store.logs(request_id)] if with_logs else None
-    return status_response(status_body(state, job, base, logs), request_id)
+    logs = [line.to_dict() for line in state.store.logs(job.request_id)] if wants_logs(request) else None
+    return status_response(status_body(state, job, base, logs), job.request_id)
 
 
 @router.get("/{owner}/{alias}/requests/{request_id}/status/stream")
-def stream(
-    owner: str,
-    alias: str,
-    request_id: str,
-    request: Request,
-    state: StateDep,
-    caller: OwnerDep,
-    base: BaseUrlDep,
-) -> StreamingResponse:
+def stream(job: JobDep, request: Request, state: StateDep, base: BaseUrlDep) -> StreamingResponse:
     """Server-sent status events (new log lines only in each), closed after COMPLETED."""
-    _job_or_404(state, owner, alias, request_id, caller)
-    with_logs = request.query_params.get("logs", "0").lower() in TRUE
-    events = _status_events(state, request, request_id, base, with_logs)
+    request_id = job.request_id
+    events = _status_events(state, request, request_id, base, wants_logs(request))
     headers = {"x-fal-request-id": request_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
@@ -100,9 +85,9 @@ async def _status_events(
 
 
 @router.get("/{owner}/{alias}/requests/{request_id}")
-def result(owner: str, alias: str, request_id: str, state: StateDep, caller: OwnerDep) -> JSONResponse:
+def result(job: JobDep) -> JSONResponse:
     """The output, or the job's failure with its own status code."""
-    return result_response(_job_or_404(state, owner, alias, request_id, caller))
+    return result_response(job)
 
 
 @router.put("/{owner}/{alias}/requests/{request_id}/cancel")
@@ -124,9 +109,7 @@ async def submit(
     app_id: str, request: Request, state: StateDep, caller: OwnerDep, base: BaseUrlDep
 ) -> JSONResponse:
     """Validate and queue a job; `?fal_webhook=` asks for a POST when it ends."""
-    body = await parse_body(request, state)
-    job = await run_in_threadpool(new_job, state, request, app_id, body, caller, base)
-    record = await run_in_threadpool(state.store.submit, job)
+    record = await submit_job(request, state, app_id, caller, base)
     position = await run_in_threadpool(state.store.queue_position, record.request_id)
     payload = {
         "status": "IN_QUEUE",

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ltxserve.api.deps import BaseUrlDep, OwnerDep, StateDep
-from ltxserve.api.jobs_view import new_job, parse_body, result_response
+from ltxserve.api.jobs_view import result_response, submit_job
 
 router = APIRouter(prefix="/run", tags=["run"])
 WAIT_POLL_S = 0.1
@@ -20,9 +20,7 @@ async def run(
     app_id: str, request: Request, state: StateDep, caller: OwnerDep, base: BaseUrlDep
 ) -> JSONResponse:
     """Queue the job like submit does, then hold the connection until it ends."""
-    body = await parse_body(request, state)
-    job = await run_in_threadpool(new_job, state, request, app_id, body, caller, base)
-    record = await run_in_threadpool(state.store.submit, job)
+    record = await submit_job(request, state, app_id, caller, base)
     while True:
         current = await run_in_threadpool(state.store.get, record.request_id)
         if current is None or current.status == "COMPLETED":
