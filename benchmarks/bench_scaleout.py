@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import signal
@@ -20,11 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +33,7 @@ from ltxserve.jobs.records import NewJob
 from ltxserve.jobs.store import JobStore
 from ltxserve.testing.postgres import ThrowawayPostgres
 from ltxserve.testing.s3 import InProcessS3
+from ltxserve.testing.webhooks import WebhookReceiver
 
 APP = "fal-ai/ltx-2.3-quality/text-to-audio"
 FAST = {"LTXSERVE_RUNNER": "fake", "LTXSERVE_HEARTBEAT_S": "0.3", "LTXSERVE_LEASE_S": "3"}
@@ -207,30 +204,10 @@ def throughput_figures(pg: ThrowawayPostgres, root: Path, jobs: int = 120) -> No
 # -- 4. crash rounds ---------------------------------------------------------------------------------
 
 
-class Hooks:
-    def __init__(self) -> None:
-        self.count: Counter[str] = Counter()
-        hooks = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hooks.count[body["request_id"]] += 1
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def crash_figures(pg: ThrowawayPostgres, s3: InProcessS3, root: Path, rounds: int) -> None:
     print(f"\n4. crash rounds: {rounds} x (submit 5 jobs, kill -9 an API or a worker, restart it)")
     url = pg.create_database("crash", template="bench_template")
-    hooks = Hooks()
+    hooks = WebhookReceiver()
     env = {
         **FAST,
         "LTXSERVE_DATABASE_URL": url,
@@ -274,7 +251,7 @@ def crash_figures(pg: ThrowawayPostgres, s3: InProcessS3, root: Path, rounds: in
                 break
             time.sleep(0.5)
         hook_deadline = time.monotonic() + 90  # a delivery held by a killed API is retried after 60 s
-        while time.monotonic() < hook_deadline and any(hooks.count[rid] == 0 for rid in acknowledged):
+        while time.monotonic() < hook_deadline and any(hooks.delivered()[rid] == 0 for rid in acknowledged):
             time.sleep(0.5)
         time.sleep(3)  # late duplicates would arrive now
         lost = [
@@ -287,11 +264,12 @@ def crash_figures(pg: ThrowawayPostgres, s3: InProcessS3, root: Path, rounds: in
             ).fetchall()
         queue.close()
         duplicated_results = len(rows)
-        duplicated_hooks = sum(1 for rid in acknowledged if hooks.count[rid] > 1)
-        missing_hooks = sum(1 for rid in acknowledged if hooks.count[rid] == 0)
+        delivered = hooks.delivered()
+        duplicated_hooks = sum(1 for rid in acknowledged if delivered[rid] > 1)
+        missing_hooks = sum(1 for rid in acknowledged if delivered[rid] == 0)
     finally:
         procs.stop()
-        hooks.server.shutdown()
+        hooks.close()
     print(
         f"   {len(acknowledged)} acknowledged jobs: lost {len(lost)}, not ok {len(failed)},"
         f" duplicated results {duplicated_results}, duplicated webhooks {duplicated_hooks},"

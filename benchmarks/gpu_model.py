@@ -18,48 +18,21 @@ import torch
 from ltxserve.engine.generation.pipeline import Engine
 from ltxserve.engine.generation.tuning import Tuning
 from ltxserve.engine.loading import module_configs
-from ltxserve.engine.loading.gemma import GEMMA3_12B_TEXT
 from ltxserve.engine.loading.loader import model_facts
+from ltxserve.engine.loading.preset import PRESETS
 from ltxserve.engine.model import ModelParts, checkpoint_facts
 from ltxserve.engine.text.encode import TextContext
 from ltxserve.engine.tiny.config import TINY_CONFIG, TINY_UPSAMPLER_CONFIG
 from ltxserve.engine.tiny.gemma import TINY_TEXT
 
 TEXT_TOKENS = 1024  # prompts are padded to 1024 Gemma tokens
-# The 22B's widths (docs: shared spec "LTX-2.3 architecture"), applied to the official-layout config.
-FULL_TRANSFORMER = {
-    "num_layers": 48,
-    "num_attention_heads": 32,
-    "attention_head_dim": 128,
-    "cross_attention_dim": 4096,
-    "audio_num_attention_heads": 32,
-    "audio_attention_head_dim": 64,
-    "audio_cross_attention_dim": 2048,
-    "connector_num_attention_heads": 32,
-    "connector_attention_head_dim": 128,
-    "connector_num_layers": 8,
-    "audio_connector_num_attention_heads": 32,
-    "audio_connector_attention_head_dim": 64,
-}
-FULL_UPSAMPLER = {**TINY_UPSAMPLER_CONFIG, "mid_channels": 1024, "num_blocks_per_stage": 4}
 
 
 def full_config() -> tuple[dict, dict, dict, str]:
-    """(metadata config, upsampler config, Gemma text config, source) of the full-size model.
-
-    The memory work's preset (`engine/loading/preset.py`, the published file's metadata) is used when present;
-    otherwise the tiny layout with the 22B's transformer and connector widths (VAEs stay tiny: noted).
-    """
-    try:
-        from ltxserve.engine.loading.preset import PRESETS  # type: ignore[import-not-found]
-
-        config, upsampler, gemma = PRESETS["ltx-2.3-22b"]
-        text = gemma.get("text_config", GEMMA3_12B_TEXT) if isinstance(gemma, dict) else GEMMA3_12B_TEXT
-        return copy.deepcopy(config), dict(upsampler or FULL_UPSAMPLER), dict(text), "preset ltx-2.3-22b"
-    except Exception:
-        config = copy.deepcopy(TINY_CONFIG)
-        config["transformer"].update(FULL_TRANSFORMER)
-        return config, FULL_UPSAMPLER, dict(GEMMA3_12B_TEXT), "22B widths on the tiny layout (VAEs tiny)"
+    """(metadata config, upsampler config, Gemma text config, source) of the full-size model: the memory
+    work's preset (`engine/loading/preset.py`, the published files' metadata)."""
+    config, upsampler, gemma = PRESETS["ltx-2.3-22b"]
+    return copy.deepcopy(config), dict(upsampler), dict(gemma["text_config"]), "preset ltx-2.3-22b"
 
 
 def tiny_config() -> tuple[dict, dict, dict, str]:

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from ltxserve.testing.webhooks import WebhookReceiver
+
 from .api_harness import INPUTS, T2A, Harness
-from .test_api_webhooks import Receiver
 
 pytestmark = pytest.mark.timeout(60)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"
@@ -146,15 +147,15 @@ def test_webhook_urls_the_guard_refuses_are_422_at_submit(harness: Harness, url:
 
 
 def test_uppercase_scheme_webhook_is_accepted_and_delivered_with_a_stable_id(make_harness) -> None:  # type: ignore[no-untyped-def]
-    receiver = Receiver(failures=1)
+    receiver = WebhookReceiver(failures=1)
     h: Harness = make_harness(fetch_allow_hosts=["127.0.0.1"])
     url = receiver.url.replace("http://", "HTTP://")
     submitted = h.client.post(f"/queue/{T2A}", params={"fal_webhook": url}, json={"prompt": "a"})
     assert submitted.status_code == 200, submitted.text
     receiver.wait(2)
-    keys = {headers["Idempotency-Key"] for headers, _ in receiver.received}
+    keys = {headers["Idempotency-Key"] for headers, _ in receiver.deliveries}
     assert keys == {submitted.json()["request_id"]}  # the retry repeats the id receivers dedupe by
-    receiver.server.shutdown()
+    receiver.close()
 
 
 def test_image_size_is_an_alias_of_video_size(harness: Harness) -> None:

@@ -5,56 +5,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ltxserve.testing.webhooks import WebhookReceiver
 
 from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that fails its first `failures` deliveries."""
-
-    def __init__(self, failures: int = 0, port: int = 0) -> None:
-        self.failures = failures
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                code = 500 if len(receiver.received) <= receiver.failures else 200
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout_s: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, f"got {len(self.received)} deliveries"
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(failures=2)
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(failures=2)
     yield r
-    r.server.shutdown()
+    r.close()
 
 
 def verify(jwks: dict[str, Any], headers: dict[str, str], body: bytes) -> bool:
@@ -81,13 +50,13 @@ def verify(jwks: dict[str, Any], headers: dict[str, str], body: bytes) -> bool:
     return False
 
 
-def test_signed_delivery_after_two_failures(make_harness, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+def test_signed_delivery_after_two_failures(make_harness, receiver: WebhookReceiver) -> None:  # type: ignore[no-untyped-def]
     h: Harness = make_harness(fetch_allow_hosts=["127.0.0.1"])
     submitted = h.client.post(
         f"/queue/{T2A}", params={"fal_webhook": receiver.url}, json={"prompt": "a"}
     ).json()
     receiver.wait(3)
-    headers, body = receiver.received[-1]
+    headers, body = receiver.deliveries[-1]
     payload = json.loads(body)
     assert payload["request_id"] == submitted["request_id"]
     assert payload["status"] == "OK"
@@ -95,26 +64,24 @@ def test_signed_delivery_after_two_failures(make_harness, receiver: Receiver) ->
     assert verify(h.client.get("/.well-known/jwks.json").json(), headers, body)
     assert not verify(h.client.get("/.well-known/jwks.json").json(), headers, body + b" ")
     time.sleep(0.3)
-    assert len(receiver.received) == 3  # delivered once it succeeded; no more attempts
+    assert len(receiver.deliveries) == 3  # delivered once it succeeded; no more attempts
 
 
 def test_failed_job_webhook_carries_the_error(make_harness) -> None:  # type: ignore[no-untyped-def]
-    r = Receiver()
+    r = WebhookReceiver()
     h: Harness = make_harness(fetch_allow_hosts=["127.0.0.1"])
     h.client.post(f"/queue/{T2A}", params={"fal_webhook": r.url}, json={"prompt": "fake:crash"})
     r.wait(1)
-    payload = json.loads(r.received[0][1])
+    payload = json.loads(r.deliveries[0][1])
     assert payload["status"] == "ERROR"
     assert payload["error"] == "Invalid status code: 500"
     assert payload["payload"]["detail"][0]["type"] == "internal_server_error"
-    r.server.shutdown()
+    r.close()
 
 
 def test_pending_delivery_survives_a_restart(make_harness) -> None:  # type: ignore[no-untyped-def]
-    down = Receiver()
-    port = down.server.server_address[1]
-    down.server.shutdown()
-    down.server.server_close()  # nothing listens: deliveries fail until the receiver is back
+    down = WebhookReceiver()
+    down.close()  # nothing listens: deliveries fail until the receiver is back
     first: Harness = make_harness(fetch_allow_hosts=["127.0.0.1"], webhook_backoff_scale=0.02)
     first.wait(
         first.client.post(f"/queue/{T2A}", params={"fal_webhook": down.url}, json={"prompt": "a"}).json()
@@ -122,8 +89,8 @@ def test_pending_delivery_survives_a_restart(make_harness) -> None:  # type: ign
     time.sleep(0.3)
     first.stop.set()
     first.client.__exit__(None, None, None)  # the API stops with the delivery still pending
-    back = Receiver(port=port)
+    back = WebhookReceiver(port=down.port)
     make_harness(workers=0, fetch_allow_hosts=["127.0.0.1"], webhook_backoff_scale=0.02)
     back.wait(1, timeout_s=20)
-    assert json.loads(back.received[0][1])["status"] == "OK"
-    back.server.shutdown()
+    assert json.loads(back.deliveries[0][1])["status"] == "OK"
+    back.close()

@@ -4,17 +4,12 @@ processes, each with its own data directory (nothing shared but the database and
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import fal_client.client as fc
@@ -74,36 +69,4 @@ def pointed_at(base: str) -> Iterator[None]:
         fc.RUN_URL_FORMAT, fc.QUEUE_URL_FORMAT, fc.REST_URL, fc.CDN_URL = saved
 
 
-class WebhookReceiver:
-    """Counts the webhook POSTs each request id receives."""
-
-    def __init__(self) -> None:
-        self.received: Counter[str] = Counter()
-        self.bodies: dict[str, dict[str, object]] = {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.received[body["request_id"]] += 1
-                receiver.bodies[body["request_id"]] = body
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, request_id: str, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and not self.received[request_id]:
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-__all__ = ["KEY", "Deployment", "WebhookReceiver", "pointed_at"]
+__all__ = ["KEY", "Deployment", "pointed_at"]
