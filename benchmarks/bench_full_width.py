@@ -29,6 +29,7 @@ from ltxserve.engine.memory.sizes import model_dir_sizes
 from ltxserve.engine.tiny.config import full_width_config
 from ltxserve.engine.tiny.writer import write_tiny_model
 from ltxserve.testing.requests import guided_request
+from ltxserve.testing.transformer import transformer_inputs
 
 # 64×64, 9 frames: 2×2×2 video tokens, 9 audio tokens.
 REQUEST = guided_request(num_inference_steps=1, seed=1)
@@ -74,23 +75,8 @@ def transformer_check(folder: Path) -> bool:
     transformer = engine.parts.transformer
     passes, latent_frames, side, audio, context = 2, 3, 8, 16, 32
     tokens = latent_frames * side * side
-    cpu = torch.device("cpu")
-    args = dict(
-        hidden_states=torch.randn(passes, tokens, 128, dtype=torch.bfloat16),
-        audio_hidden_states=torch.randn(passes, audio, 128, dtype=torch.bfloat16),
-        encoder_hidden_states=torch.randn(passes, context, 4096, dtype=torch.bfloat16),
-        audio_encoder_hidden_states=torch.randn(passes, context, 2048, dtype=torch.bfloat16),
-        timestep=torch.full((passes, tokens), 500.0),
-        audio_timestep=torch.full((passes, audio), 500.0),
-        sigma=torch.full((passes,), 500.0),
-        audio_sigma=torch.full((passes,), 500.0),
-        encoder_attention_mask=torch.ones(passes, context),
-        audio_encoder_attention_mask=torch.ones(passes, context),
-        fps=24.0,
-        video_coords=transformer.rope.prepare_video_coords(passes, latent_frames, side, side, cpu, fps=24.0),
-        audio_coords=transformer.audio_rope.prepare_audio_coords(passes, audio, cpu),
-        use_cross_timestep=True,
-        return_dict=False,
+    args = transformer_inputs(
+        transformer, passes, (latent_frames, side, side), audio, context, dtype=torch.bfloat16
     )
     with torch.inference_mode():
         _, measured = peak_bytes(lambda: transformer(**args))

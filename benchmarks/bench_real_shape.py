@@ -14,29 +14,13 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-# LTX-2.3 22B: 48 blocks, video 32×128 = 4096 wide, audio 32×64 = 2048 wide, Gemma-3-12B context.
-CONFIG = dict(
-    in_channels=128,
-    out_channels=128,
-    num_attention_heads=32,
-    attention_head_dim=128,
-    cross_attention_dim=4096,
-    audio_in_channels=128,
-    audio_out_channels=128,
-    audio_num_attention_heads=32,
-    audio_attention_head_dim=64,
-    audio_cross_attention_dim=2048,
-    num_layers=48,
-    gated_attn=True,
-    cross_attn_mod=True,
-    audio_gated_attn=True,
-    audio_cross_attn_mod=True,
-    rope_type="split",
-    rope_double_precision=True,
-    perturbed_attn=True,
-    use_prompt_embeddings=False,
-    cross_attn_timestep_scale_multiplier=1,
-)
+from ltxserve.engine.loading.module_configs import transformer_kwargs
+from ltxserve.engine.loading.preset import LTX23_22B_CONFIG
+from ltxserve.testing.transformer import transformer_inputs
+
+# LTX-2.3 22B: 48 blocks, video 32×128 = 4096 wide, audio 32×64 = 2048 wide, Gemma-3-12B context; the
+# published file's metadata (engine/loading/preset.py) mapped as the loader maps it.
+CONFIG = transformer_kwargs(LTX23_22B_CONFIG)
 WIDTH, HEIGHT, FRAMES, FPS = 1280, 704, 121, 24.0
 TEXT_TOKENS = 1024
 DENSE_BF16_PEAK = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0}
@@ -51,27 +35,10 @@ def build(device: str) -> torch.nn.Module:
 
 
 def inputs(model, batch: int, device: str) -> dict:
-    frames, h, w = (FRAMES - 1) // 8 + 1, HEIGHT // 32, WIDTH // 32
-    video_tokens, audio_tokens = frames * h * w, round(FRAMES / FPS * 25)
-    bf16 = dict(device=device, dtype=torch.bfloat16)
-    video_coords = model.rope.prepare_video_coords(batch, frames, h, w, device, fps=FPS)
-    audio_coords = model.audio_rope.prepare_audio_coords(batch, audio_tokens, device)
-    return dict(
-        hidden_states=torch.randn(batch, video_tokens, 128, **bf16),
-        audio_hidden_states=torch.randn(batch, audio_tokens, 128, **bf16),
-        encoder_hidden_states=torch.randn(batch, TEXT_TOKENS, 4096, **bf16),
-        audio_encoder_hidden_states=torch.randn(batch, TEXT_TOKENS, 2048, **bf16),
-        timestep=torch.full((batch, video_tokens), 500.0, device=device),
-        audio_timestep=torch.full((batch, audio_tokens), 500.0, device=device),
-        sigma=torch.full((batch,), 500.0, device=device),
-        audio_sigma=torch.full((batch,), 500.0, device=device),
-        encoder_attention_mask=torch.ones(batch, TEXT_TOKENS, device=device),
-        audio_encoder_attention_mask=torch.ones(batch, TEXT_TOKENS, device=device),
-        video_coords=video_coords,
-        audio_coords=audio_coords,
-        fps=FPS,
-        use_cross_timestep=True,
-        return_dict=False,
+    grid = ((FRAMES - 1) // 8 + 1, HEIGHT // 32, WIDTH // 32)  # latent (frames, height, width)
+    audio_tokens = round(FRAMES / FPS * 25)
+    return transformer_inputs(
+        model, batch, grid, audio_tokens, TEXT_TOKENS, dtype=torch.bfloat16, device=device, fps=FPS
     )
 
 

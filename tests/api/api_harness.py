@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,15 +13,6 @@ from fastapi.testclient import TestClient
 from ltxserve.settings import Settings
 from ltxserve.worker.process import build_worker
 
-WAV = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)).decode()
-AUDIO_URI = f"data:audio/wav;base64,{WAV}"
-INPUTS: dict[str, dict[str, Any]] = {
-    "fal-ai/ltx-2.3-quality/text-to-audio": {"prompt": "a bell rings"},
-    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {"prompt": "a bell rings", "loras": []},
-    "fal-ai/ltx-2.3-quality/audio-to-video/lora": {"prompt": "a singer", "audio_url": AUDIO_URI, "loras": []},
-    "fal-ai/ltx-2.3-22b/audio-to-video": {"prompt": "a speaker", "audio_url": AUDIO_URI},
-    "fal-ai/ltx-2.3-22b/text-to-video/lora": {"prompt": "a cowboy", "loras": []},
-}
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from .api_harness import T2A, Harness
@@ -13,16 +14,19 @@ ORIGIN = "https://app.example.com"
 KEY = "cors-key-0123456789"
 
 
+def _preflight(h: Harness, path: str, headers: str) -> httpx.Response:
+    """A browser's CORS preflight for a POST from ORIGIN that sends `headers`."""
+    asked = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": headers,
+    }
+    return h.client.options(path, headers=asked)
+
+
 def test_preflight_and_responses_carry_cors_headers(make_harness: Any) -> None:
     h: Harness = make_harness(cors_origins=[ORIGIN], api_keys=[KEY])
-    preflight = h.client.options(
-        f"/queue/{T2A}",
-        headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type, x-fal-queue-priority",
-        },
-    )
+    preflight = _preflight(h, f"/queue/{T2A}", "authorization, content-type, x-fal-queue-priority")
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in preflight.headers["access-control-allow-methods"]
@@ -34,14 +38,7 @@ def test_preflight_and_responses_carry_cors_headers(make_harness: Any) -> None:
     )
     assert submitted.headers["access-control-allow-origin"] == ORIGIN
     assert "x-fal-request-id" in submitted.headers["access-control-expose-headers"].lower()
-    proxy = h.client.options(
-        "/api/fal/proxy",
-        headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "x-fal-target-url",
-        },
-    )
+    proxy = _preflight(h, "/api/fal/proxy", "x-fal-target-url")
     assert proxy.status_code == 200
     assert proxy.headers["access-control-allow-origin"] == ORIGIN
 

@@ -9,7 +9,8 @@ import pytest
 
 from ltxserve.testing.webhooks import WebhookReceiver
 
-from .api_harness import INPUTS, T2A, Harness
+from ..fake_inputs import INPUTS
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 T2V = "fal-ai/ltx-2.3-22b/text-to-video/lora"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from .api_harness import INPUTS, Harness
+from ..fake_inputs import INPUTS
+from .api_harness import Harness
 
 pytestmark = pytest.mark.timeout(60)
 

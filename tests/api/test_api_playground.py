@@ -13,7 +13,8 @@ from ltxserve.api.routes.playground import STATIC_DIR
 from ltxserve.endpoints import ENDPOINTS
 from ltxserve.endpoints.sizes import PRESET_SIZES
 
-from .api_harness import AUDIO_URI, INPUTS, T2A, Harness
+from ..fake_inputs import INPUTS, WAV_URI
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 KEY_A, KEY_B = "playground-key-a-0123456789", "playground-key-b-0123456789"
@@ -86,7 +87,7 @@ def test_history_lists_only_the_callers_requests_newest_first(secured: Harness) 
     c = secured.client
     first = c.post(f"/queue/{T2A}", json={"prompt": "first"}, headers=key(KEY_A)).json()
     second = c.post(
-        f"/queue/{A2V}", json={"prompt": "second", "audio_url": AUDIO_URI}, headers=key(KEY_A)
+        f"/queue/{A2V}", json={"prompt": "second", "audio_url": WAV_URI}, headers=key(KEY_A)
     ).json()
     c.post(f"/queue/{T2A}", json={"prompt": "someone else's"}, headers=key(KEY_B))
     secured.wait(first, **key(KEY_A))

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from .api_harness import INPUTS, T2A, Harness
+from ..fake_inputs import INPUTS
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 

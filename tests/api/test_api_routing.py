@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from .api_harness import INPUTS, T2A
+from ..fake_inputs import INPUTS
+from .api_harness import T2A
 
 pytestmark = pytest.mark.timeout(60)
 A2V = "fal-ai/ltx-2.3-22b/audio-to-video"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .api_harness import INPUTS, T2A, Harness
+from ..fake_inputs import INPUTS
+from .api_harness import T2A, Harness
 
 pytestmark = pytest.mark.timeout(60)
 

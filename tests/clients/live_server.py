@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ctypes
 import os
@@ -14,20 +13,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 KEY = "client-test-key-0123456789"
 OTHER_KEY = "other-test-key-0123456789"
-WAV_URI = "data:audio/wav;base64," + base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)).decode()
-INPUTS: dict[str, dict[str, Any]] = {
-    "fal-ai/ltx-2.3-quality/text-to-audio": {"prompt": "a bell rings"},
-    "fal-ai/ltx-2.3-quality/text-to-audio/lora": {"prompt": "a bell rings", "loras": []},
-    "fal-ai/ltx-2.3-quality/audio-to-video/lora": {"prompt": "a singer", "audio_url": WAV_URI, "loras": []},
-    "fal-ai/ltx-2.3-22b/audio-to-video": {"prompt": "a speaker", "audio_url": WAV_URI},
-    "fal-ai/ltx-2.3-22b/text-to-video/lora": {"prompt": "a cowboy", "loras": []},
-}
 
 
 def _die_with_parent() -> None:

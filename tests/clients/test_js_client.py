@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .live_server import INPUTS, KEY, LiveServer
+from ..fake_inputs import INPUTS
+from .live_server import KEY, LiveServer
 
 pytestmark = pytest.mark.timeout(180)
 JS_DIR = Path(__file__).parent / "js"

@@ -9,7 +9,8 @@ import fal_client
 import fal_client.client as fc
 import pytest
 
-from .live_server import INPUTS, KEY, OTHER_KEY, WAV_URI, LiveServer
+from ..fake_inputs import INPUTS, WAV_URI
+from .live_server import KEY, OTHER_KEY, LiveServer
 
 pytestmark = pytest.mark.timeout(120)
 T2A = "fal-ai/ltx-2.3-quality/text-to-audio"

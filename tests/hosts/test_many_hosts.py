@@ -81,6 +81,13 @@ def _wait(check: Any, what: str, timeout_s: float = 60.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _wait_completed(
+    client: fal_client.SyncClient, endpoint: str, request_id: str, what: str, timeout_s: float = 60.0
+) -> None:
+    """Until the API the client points at reports the job COMPLETED (done, failed or cancelled)."""
+    _wait(lambda: isinstance(client.status(endpoint, request_id), fal_client.Completed), what, timeout_s)
+
+
 def _running_on(hosts: Deployment, request_id: str) -> str | None:
     for worker in _health(hosts, 1)["workers"]:
         if worker.get("current_job") == request_id and worker["state"] == "busy":
@@ -95,7 +102,7 @@ def test_a_job_submitted_to_one_api_is_read_and_downloaded_through_the_other(
     with pointed_at(a):
         handle = client.submit(T2A, {"prompt": "a bell"}, webhook_url=receiver.url)
     with pointed_at(b):
-        _wait(lambda: isinstance(client.status(T2A, handle.request_id), fal_client.Completed), "completion")
+        _wait_completed(client, T2A, handle.request_id, "completion")
         result = client.result(T2A, handle.request_id)
     audio = result["audio"]["url"]
     assert audio.startswith(a)  # built on the base URL the client used
@@ -133,11 +140,7 @@ def test_a_worker_killed_mid_job_has_it_finished_once_by_the_other(
     owner = [_running_on(deployment, handle.request_id) or ""]
     deployment.kill_worker(owner[0])  # kill -9: no goodbye, no lease release
     with pointed_at(deployment.apis[1].base_url):
-        _wait(
-            lambda: isinstance(client.status(T2V, handle.request_id), fal_client.Completed),
-            "the other worker to finish it",
-            timeout_s=90,
-        )
+        _wait_completed(client, T2V, handle.request_id, "the other worker to finish it", timeout_s=90)
         result = client.result(T2V, handle.request_id)
         logs = client.status(T2V, handle.request_id, with_logs=True).logs or []
     assert result["video"]["url"]
@@ -159,7 +162,7 @@ def test_cancel_through_one_api_stops_a_job_submitted_to_the_other(
     _wait(lambda: _running_on(deployment, handle.request_id) is not None, "start")
     with pointed_at(deployment.apis[1].base_url):
         client.cancel(T2V, handle.request_id)
-        _wait(lambda: isinstance(client.status(T2V, handle.request_id), fal_client.Completed), "the cancel")
+        _wait_completed(client, T2V, handle.request_id, "the cancel")
         with pytest.raises(fal_client.client.FalClientHTTPError) as info:
             client.result(T2V, handle.request_id)
     assert info.value.status_code == 499
@@ -187,11 +190,7 @@ def test_an_api_killed_mid_burst_loses_no_acknowledged_job(
     assert 15 <= len(acknowledged) < 60
     with pointed_at(deployment.apis[0].base_url):
         for request_id in acknowledged:
-            _wait(
-                lambda rid=request_id: isinstance(client.status(T2A, rid), fal_client.Completed),
-                f"job {request_id}",
-                timeout_s=120,
-            )
+            _wait_completed(client, T2A, request_id, f"job {request_id}", timeout_s=120)
             assert client.result(T2A, request_id)["audio"]["url"]
 
 
@@ -213,11 +212,7 @@ def test_a_job_waits_for_a_host_that_serves_its_endpoint_then_runs_on_the_real_e
         LTXSERVE_LEASE_S="60",
     )
     with pointed_at(deployment.apis[1].base_url):
-        _wait(
-            lambda: isinstance(client.status(TINY_ONLY, handle.request_id), fal_client.Completed),
-            "the tiny-model worker",
-            timeout_s=240,
-        )
+        _wait_completed(client, TINY_ONLY, handle.request_id, "the tiny-model worker", timeout_s=240)
         output = client.result(TINY_ONLY, handle.request_id)
     audio = httpx.get(output["audio"]["url"], headers={"Authorization": f"Key {KEY}"}, follow_redirects=True)
     assert audio.status_code == 200

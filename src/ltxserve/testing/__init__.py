@@ -1,2 +1,2 @@
 """For tests and benchmarks, never used by the server: throwaway services (PostgreSQL, an S3 server, a
-webhook receiver) and small engine requests for the tiny model."""
+webhook receiver), small engine requests for the tiny model and random transformer inputs."""

@@ -14,6 +14,7 @@ from ltxserve.engine.memory.peaks import GIB, RequestShape, predict_peaks
 from ltxserve.engine.memory.probe import peak_bytes
 from ltxserve.engine.memory.profiles import PROFILES
 from ltxserve.engine.memory.sizes import model_dir_sizes, preset_sizes
+from ltxserve.testing.transformer import transformer_inputs
 
 
 def test_preset_sizes_are_the_published_22b_model():
@@ -112,25 +113,7 @@ def test_tiny_transformer_activation_matches_the_measured_peak(tiny_engine, tiny
     audio = AudioShape.for_duration(8, 16, frames / 24, scales)
     vt, at = video.frames * video.height * video.width, audio.frames
     context = 64
-    args = dict(
-        hidden_states=torch.randn(passes, vt, 128),
-        audio_hidden_states=torch.randn(passes, at, 128),
-        encoder_hidden_states=torch.randn(passes, context, 32),
-        audio_encoder_hidden_states=torch.randn(passes, context, 16),
-        timestep=torch.full((passes, vt), 500.0),
-        audio_timestep=torch.full((passes, at), 500.0),
-        sigma=torch.full((passes,), 500.0),
-        audio_sigma=torch.full((passes,), 500.0),
-        encoder_attention_mask=torch.ones(passes, context),
-        audio_encoder_attention_mask=torch.ones(passes, context),
-        fps=24.0,
-        video_coords=transformer.rope.prepare_video_coords(
-            passes, video.frames, video.height, video.width, torch.device("cpu"), fps=24.0
-        ),
-        audio_coords=transformer.audio_rope.prepare_audio_coords(passes, at, torch.device("cpu")),
-        use_cross_timestep=True,
-        return_dict=False,
-    )
+    args = transformer_inputs(transformer, passes, (video.frames, video.height, video.width), at, context)
     with torch.inference_mode():
         _, measured = peak_bytes(lambda: transformer(**args))
     predicted = memory.transformer_activation(tiny_sizes, passes, vt, at, 4, context)
