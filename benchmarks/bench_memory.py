@@ -14,7 +14,7 @@ from pathlib import Path
 from ltxserve.endpoints import ENDPOINTS, PlanError
 from ltxserve.endpoints.memory_fit import default_payload as stand_in_payload
 from ltxserve.endpoints.memory_fit import shape_for_input
-from ltxserve.engine.memory.peaks import GIB, choose_profile, predict_peaks
+from ltxserve.engine.memory.peaks import GIB, RequestShape, choose_profile, predict_peaks
 from ltxserve.engine.memory.profiles import PROFILES
 from ltxserve.engine.memory.sizes import preset_sizes
 
@@ -28,38 +28,41 @@ def default_payload(endpoint, frames: int) -> dict:
     return payload
 
 
+def planned(frames_list: list[int]) -> list[tuple[str, int, RequestShape | PlanError]]:
+    """Each endpoint's request shape at each length of `frames_list`, or the endpoint's refusal."""
+    rows = []
+    for endpoint in ENDPOINTS.values():
+        for frames in frames_list:
+            try:
+                shape: RequestShape | PlanError = shape_for_input(endpoint, default_payload(endpoint, frames))
+            except PlanError as exc:
+                shape = exc
+            rows.append((endpoint.endpoint_id, frames, shape))
+    return rows
+
+
 def fit_table(frames_list: list[int]) -> None:
     sizes = preset_sizes("ltx-2.3-22b")
+    shapes = planned(frames_list)
     print("## models fit --preset ltx-2.3-22b (predicted peak GiB; profile auto picks)\n")
     print("| endpoint | frames | " + " | ".join(f"{g} GiB" for g in GPUS_GIB) + " |")
     print("|---|---|" + "---|" * len(GPUS_GIB))
-    for endpoint in ENDPOINTS.values():
-        for frames in frames_list:
-            try:
-                shape = shape_for_input(endpoint, default_payload(endpoint, frames))
-            except PlanError as exc:
-                print(f"| {endpoint.endpoint_id} | {frames} | refused by the endpoint: {exc.msg} |")
-                continue
-            cells = []
-            for gib in GPUS_GIB:
-                chosen = choose_profile(sizes, shape, int(gib * GIB))
-                cells.append(f"{chosen.profile} {chosen.peak / GIB:.1f}" if chosen else "does not fit")
-            print(f"| {endpoint.endpoint_id} | {shape.num_frames} | " + " | ".join(cells) + " |")
+    for endpoint_id, frames, shape in shapes:
+        if isinstance(shape, PlanError):
+            print(f"| {endpoint_id} | {frames} | refused by the endpoint: {shape.msg} |")
+            continue
+        cells = []
+        for gib in GPUS_GIB:
+            chosen = choose_profile(sizes, shape, int(gib * GIB))
+            cells.append(f"{chosen.profile} {chosen.peak / GIB:.1f}" if chosen else "does not fit")
+        print(f"| {endpoint_id} | {shape.num_frames} | " + " | ".join(cells) + " |")
     print("\n## every profile's predicted peak (GiB)\n")
     print("| endpoint | frames | " + " | ".join(PROFILES) + " |")
     print("|---|---|" + "---|" * len(PROFILES))
-    for endpoint in ENDPOINTS.values():
-        for frames in frames_list:
-            try:
-                shape = shape_for_input(endpoint, default_payload(endpoint, frames))
-            except PlanError:
-                continue
+    for endpoint_id, _, shape in shapes:
+        if not isinstance(shape, PlanError):
             peaks = [predict_peaks(sizes, shape, p).peak / GIB for p in PROFILES]
-            print(
-                f"| {endpoint.endpoint_id} | {shape.num_frames} | "
-                + " | ".join(f"{p:.1f}" for p in peaks)
-                + " |"
-            )
+            print(f"| {endpoint_id} | {shape.num_frames} | " + " | ".join(f"{p:.1f}" for p in peaks) + " |")
 
 
 def timing(runs: int) -> None:
