@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
+
+if TYPE_CHECKING:
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+    from transformers import Gemma3ForConditionalGeneration, Gemma3Model, PreTrainedTokenizerBase
+    from transformers.image_processing_utils import BaseImageProcessor
+
+    from ltxserve.engine.loading.loader import LoadedModel, ModelFacts
 
 # LTX-2.3's STG block is 28 of 48; smaller (test) models use the block at the same relative depth.
 REFERENCE_STG_BLOCK, REFERENCE_BLOCKS = 28, 48
@@ -28,14 +40,14 @@ class LatentScales:
 class ModelParts:
     """Everything `Engine` needs from a model folder, with config values already read."""
 
-    transformer: Any
-    video_vae: Any
-    audio_vae: Any
-    vocoder: Any
-    connectors: Any
-    text_encoder: Any
-    tokenizer: Any
-    upsampler: Any | None
+    transformer: LTX2VideoTransformer3DModel
+    video_vae: AutoencoderKLLTX2Video
+    audio_vae: AutoencoderKLLTX2Audio
+    vocoder: LTX2VocoderWithBWE
+    connectors: LTX2TextConnectors
+    text_encoder: Gemma3Model  # the base model of `language_model`: hidden states, no LM head
+    tokenizer: PreTrainedTokenizerBase
+    upsampler: LTX2LatentUpsamplerModel | None
     distilled_lora_path: Path | None
     dtype: torch.dtype
     video_channels: int
@@ -47,8 +59,8 @@ class ModelParts:
     scales: LatentScales  # the VAEs' compression, from the checkpoint's config
     coords_dtype: torch.dtype = COORDS_DTYPE
     # The full Gemma-3 (LM head and vision tower) and its image preprocessor, for prompt expansion.
-    language_model: Any = None
-    image_processor: Any = None
+    language_model: Gemma3ForConditionalGeneration | None = None
+    image_processor: BaseImageProcessor | None = None
     # The checkpoint is the published distilled one (its name says so): 22b/distilled runs it as it is.
     distilled: bool = False
     # Where the computation runs when the transformer's own weights may sit on the host (offloading).
@@ -72,8 +84,10 @@ class ModelParts:
         return cls.from_loaded(loaded, dtype)
 
     @classmethod
-    def from_loaded(cls, loaded: Any, dtype: torch.dtype) -> ModelParts:
+    def from_loaded(cls, loaded: LoadedModel, dtype: torch.dtype) -> ModelParts:
         facts = loaded.facts
+        if loaded.text_encoder is None:
+            raise ValueError("the engine needs the text encoder: load the model with load_text_encoder=True")
         for module in (
             loaded.transformer,
             loaded.video_vae,
@@ -101,7 +115,19 @@ class ModelParts:
         )
 
 
-def checkpoint_facts(facts: Any, config: dict[str, Any]) -> dict[str, Any]:
+class CheckpointFacts(TypedDict):
+    """The `ModelParts` fields that come from the checkpoint's config."""
+
+    video_channels: int
+    audio_channels: int
+    audio_mel_bins: int
+    audio_output_rate: int
+    mel_config: dict[str, int]
+    num_blocks: int
+    scales: LatentScales
+
+
+def checkpoint_facts(facts: ModelFacts, config: dict[str, Any]) -> CheckpointFacts:
     """The `ModelParts` fields the checkpoint's config states (latent channels, mel set-up, block count,
     VAE compression), from the loader's `model_facts` and the raw config."""
     stft = config["audio_vae"].get("preprocessing", {}).get("stft", {})
@@ -125,10 +151,16 @@ def checkpoint_facts(facts: Any, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _image_processor(gemma_dir: Path) -> Any | None:
+def _image_processor(gemma_dir: Path) -> BaseImageProcessor | None:
     """Gemma's image preprocessor when the folder has one (expansion then looks at the first frame)."""
     if not (gemma_dir / "preprocessor_config.json").is_file():
         return None
     from transformers import AutoImageProcessor
+    from transformers.image_processing_utils import BaseImageProcessor
 
-    return AutoImageProcessor.from_pretrained(str(gemma_dir), local_files_only=True)
+    processor = AutoImageProcessor.from_pretrained(str(gemma_dir), local_files_only=True)
+    if not isinstance(processor, BaseImageProcessor):
+        raise TypeError(
+            f"{gemma_dir}: preprocessor_config.json names {type(processor).__name__}, not an image processor"
+        )
+    return processor

@@ -59,8 +59,11 @@ def add_low_rank(weight: torch.Tensor, terms: list[Term]) -> None:
     for scale, down, up in terms:
         if scale == 0.0:
             continue
-        kind = dict(device=weight.device, dtype=torch.float32, non_blocking=True)
-        product = scale * (up.to(**kind) @ down.to(**kind))  # (out, r) @ (r, in)
+        device = weight.device
+        product = scale * (
+            up.to(device, torch.float32, non_blocking=True)
+            @ down.to(device, torch.float32, non_blocking=True)
+        )  # (out, r) @ (r, in)
         delta = product if delta is None else delta.add_(product)
     if delta is None:
         return

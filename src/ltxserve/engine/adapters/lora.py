@@ -11,6 +11,7 @@ docs/loras.md explains the choice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from safetensors import safe_open
 from ltxserve.engine.adapters.formats import LoraFormatError, ModuleIndex, ModulePath, parse_lora
 from ltxserve.engine.adapters.fuse import FuseGate, WeightBackup, add_low_rank, is_offloaded
 from ltxserve.engine.request import LoraTarget
+
+# A forward hook on an `nn.Linear`: (module, inputs, output) → the output to use instead.
+ForwardHook = Callable[[torch.nn.Module, tuple[torch.Tensor, ...], torch.Tensor], torch.Tensor]
 
 
 class LoraError(ValueError):
@@ -81,7 +85,7 @@ class _Adapter:
 class AdapterSet:
     """The adapters attached to the model's components; `detach()` restores the plain base model."""
 
-    components: dict[str, torch.nn.Module]
+    components: Mapping[str, torch.nn.Module]
     # Host copies of fused weights (shared by every request of an engine), and the dtype hooks compute in.
     backup: WeightBackup = field(default_factory=WeightBackup)
     # Fuse-or-hooks decisions with hysteresis, shared by every request of an engine like the backup.
@@ -179,7 +183,10 @@ class AdapterSet:
         self._connector_keys.clear()
 
     def _weight(self, where: ModulePath) -> torch.Tensor:
-        return self.modules[where[0]][where[1]].weight
+        module = self.modules[where[0]][where[1]]
+        if not isinstance(module, torch.nn.Linear):  # attach() only records linear layers
+            raise LoraError(f"{where[1]} is not a linear layer")
+        return module.weight
 
     def _fuse(self, where: ModulePath) -> None:
         weight = self._weight(where)
@@ -199,14 +206,15 @@ class AdapterSet:
         dtype = self.compute_dtype or weight.dtype
         for adapter in self._adapters[where]:
             if adapter.hooked is None:
-                kind = dict(device=weight.device, dtype=dtype)
-                adapter.hooked = (adapter.down.to(**kind), adapter.up.to(**kind))
+                adapter.hooked = (adapter.down.to(weight.device, dtype), adapter.up.to(weight.device, dtype))
         if where not in self._hooks:
             module = self.modules[where[0]][where[1]]
             self._hooks[where] = module.register_forward_hook(self._hook_for(where))
 
-    def _hook_for(self, where: ModulePath):
-        def add_hooked(_module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor):
+    def _hook_for(self, where: ModulePath) -> ForwardHook:
+        def add_hooked(
+            _module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor
+        ) -> torch.Tensor:
             x = inputs[0]
             for adapter in self._adapters.get(where, ()):
                 scale = self.scales.get(adapter.key, 0.0)

@@ -17,7 +17,7 @@ from ltxserve.engine.adapters.lora import AdapterSet, LoraError, LoraWeights, re
 from ltxserve.engine.request import EngineRequest, LoraSpec
 
 if TYPE_CHECKING:
-    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
 DISTILLED = "distilled"

@@ -11,9 +11,12 @@ prompt needs a mask, stays on PyTorch's SDPA. docs/performance.md lists the pack
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
+
+if TYPE_CHECKING:
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 AttentionChoice = Literal["auto", "sdpa", "flash", "flash3", "cudnn", "sage"]
 CHOICES: tuple[str, ...] = ("auto", "sdpa", "flash", "flash3", "cudnn", "sage")
@@ -87,8 +90,11 @@ def resolve(choice: str, device: torch.device) -> str:
     return choice
 
 
-def use_attention(transformer, choice: str, device: torch.device | None = None) -> str:
+def use_attention(
+    transformer: LTX2VideoTransformer3DModel, choice: str, device: torch.device | None = None
+) -> str:
     """Point every attention processor of `transformer` at the chosen backend; returns its name."""
+    from diffusers.models.attention import AttentionModuleMixin
     from diffusers.models.attention_dispatch import AttentionBackendName
 
     device = device or next(transformer.parameters()).device
@@ -97,14 +103,14 @@ def use_attention(transformer, choice: str, device: torch.device | None = None) 
     native = AttentionBackendName(DIFFUSERS_NAME["sdpa"])
     for block in transformer.transformer_blocks:
         for attr, module in block.named_children():
-            if not hasattr(module, "processor"):
+            if not isinstance(module, AttentionModuleMixin):
                 continue
             masked = attr in _MASKED and name in MASKLESS
-            module.processor._attention_backend = native if masked else backend
+            module.set_attention_backend((native if masked else backend).value)
     return name
 
 
-def backends_in_use(transformer) -> dict[str, str]:
+def backends_in_use(transformer: LTX2VideoTransformer3DModel) -> dict[str, str]:
     """Attention module name (first block) → the diffusers backend its processor dispatches to."""
     block = transformer.transformer_blocks[0]
     out = {}

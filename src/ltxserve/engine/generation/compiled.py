@@ -9,9 +9,12 @@ step at each new shape (stage 1, stage 2, another size) compiles; later steps re
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
+
+if TYPE_CHECKING:
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 CompileChoice = Literal["none", "blocks"]
 COMPILE_CHOICES: tuple[str, ...] = ("none", "blocks")
@@ -20,7 +23,7 @@ COMPILE_CHOICES: tuple[str, ...] = ("none", "blocks")
 RECOMPILE_LIMIT = 16
 
 
-def compile_blocks(transformer, choice: str, **compile_kwargs) -> bool:
+def compile_blocks(transformer: LTX2VideoTransformer3DModel, choice: str, **compile_kwargs: object) -> bool:
     """Compile the repeated blocks when `choice` is "blocks"; returns whether anything was compiled."""
     if choice not in COMPILE_CHOICES:
         raise ValueError(f"unknown compile mode {choice!r}; one of {', '.join(COMPILE_CHOICES)}")

@@ -13,11 +13,12 @@ from ltxserve.arrays.image import fit_image
 from ltxserve.engine.generation import geometry as lat
 from ltxserve.engine.generation.geometry import AudioShape
 from ltxserve.engine.generation.vae import encode_audio, encode_video
+from ltxserve.engine.model import ModelParts
 from ltxserve.engine.request import VideoContext
 
 
 def write_video_context(
-    model, clean: torch.Tensor, mask: torch.Tensor, context: VideoContext, height: int, width: int
+    model: ModelParts, clean: torch.Tensor, mask: torch.Tensor, context: VideoContext, height: int, width: int
 ) -> None:
     """Put the encoded context frames into (1, T, C) `clean` / (1, T, 1) `mask`, in place."""
     frames = np.stack([fit_image(frame, width, height) for frame in context.frames])  # (F, H, W, 3)
@@ -36,7 +37,12 @@ def write_video_context(
 
 
 def write_audio_context(
-    model, shape: AudioShape, clean: torch.Tensor, mask: torch.Tensor, context: VideoContext, fps: float
+    model: ModelParts,
+    shape: AudioShape,
+    clean: torch.Tensor,
+    mask: torch.Tensor,
+    context: VideoContext,
+    fps: float,
 ) -> None:
     """Put the encoded context audio into (1, T, C·M) `clean` / (1, T, 1) `mask`, in place."""
     audio = context.audio

@@ -19,7 +19,7 @@ from ltxserve.engine.request import Guidance
 from ltxserve.engine.text.encode import TextContext
 
 if TYPE_CHECKING:
-    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 # The transformer's timestep embedding expects σ scaled to [0, 1000].
 TIMESTEP_SCALE = 1000.0
@@ -78,7 +78,7 @@ class Denoiser:
         self.forward_seconds = 0.0  # time spent inside the transformer (for the overhead benchmark)
         self._ones_cache: dict[tuple[int, torch.device], torch.Tensor] = {}
         # Coordinates repeated per pass, the same tensor at every step, so the RoPE memo hits.
-        self._coords = TensorMemo()
+        self._coords: TensorMemo[torch.Tensor] = TensorMemo()
         self.rope_memos = memoize_rope(transformer)
 
     def __call__(

@@ -10,7 +10,7 @@ import torch
 from ltxserve.engine.model import LatentScales
 
 if TYPE_CHECKING:
-    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,9 @@ def video_coords(
     transformer: LTX2VideoTransformer3DModel, shape: VideoShape, fps: float, dtype: torch.dtype
 ) -> torch.Tensor:
     """Pixel-space RoPE bounds (1, 3, T, 2), rounded through `dtype` as the reference's bf16 runs do."""
-    coords = transformer.rope.prepare_video_coords(1, shape.frames, shape.height, shape.width, "cpu", fps=fps)
+    coords = transformer.rope.prepare_video_coords(
+        1, shape.frames, shape.height, shape.width, torch.device("cpu"), fps=fps
+    )
     return coords.to(dtype).float()
 
 
@@ -127,7 +129,9 @@ def keyframe_coords(
     """Positions of a one-latent-frame keyframe placed at pixel frame `frame_index` (no causal shift);
     it spans `temporal` pixel frames (the VAE's temporal compression)."""
     single = VideoShape(shape.channels, 1, shape.height, shape.width)
-    coords = transformer.rope.prepare_video_coords(1, 1, single.height, single.width, "cpu", fps=1.0)
+    coords = transformer.rope.prepare_video_coords(
+        1, 1, single.height, single.width, torch.device("cpu"), fps=1.0
+    )
     coords = coords.clone()
     coords[:, 0, :, 0] = frame_index / fps
     coords[:, 0, :, 1] = (frame_index + temporal) / fps
@@ -138,5 +142,5 @@ def audio_coords(
     transformer: LTX2VideoTransformer3DModel, shape: AudioShape, dtype: torch.dtype
 ) -> torch.Tensor:
     """Time bounds in seconds (1, 1, T, 2) for the audio latent frames."""
-    coords = transformer.audio_rope.prepare_audio_coords(1, shape.frames, "cpu")
+    coords = transformer.audio_rope.prepare_audio_coords(1, shape.frames, torch.device("cpu"))
     return coords.to(dtype).float()

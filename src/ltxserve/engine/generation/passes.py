@@ -12,13 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 
 if TYPE_CHECKING:
-    from diffusers import LTX2VideoTransformer3DModel
-    from diffusers.models.transformers.transformer_ltx2 import LTX2Attention
+    from diffusers.models.attention_dispatch import AttentionBackendName
+    from diffusers.models.transformers.transformer_ltx2 import (
+        LTX2Attention,
+        LTX2AudioVideoAttnProcessor,
+        LTX2PerturbedAttnProcessor,
+        LTX2VideoTransformer3DModel,
+    )
+
+    # The processors diffusers' LTX-2 attention modules come with (the wrappers call them).
+    LTXProcessor = LTX2AudioVideoAttnProcessor | LTX2PerturbedAttnProcessor
 
 # An attention processor: (attn, hidden_states, encoder_hidden_states, attention_mask, rotary...) -> output.
 Processor = Callable[..., torch.Tensor]
@@ -51,23 +59,26 @@ class PassMasks:
 class _Wrapper:
     """A processor wrapper; `inner` is the diffusers processor that computes the attention."""
 
-    inner: Any
+    inner: LTXProcessor
 
     # diffusers sets `processor._attention_backend` (set_attention_backend, engine/generation/attention.py): the
     # wrapped processor is the one that dispatches, so the attribute is forwarded to it.
     @property
-    def _attention_backend(self):
+    def _attention_backend(self) -> AttentionBackendName | None:
         return self.inner._attention_backend
 
     @_attention_backend.setter
-    def _attention_backend(self, value) -> None:
-        self.inner._attention_backend = value
+    def _attention_backend(self, value: AttentionBackendName | None) -> None:
+        # diffusers declares the attribute as `_attention_backend = None` and assigns backends to it itself.
+        self.inner._attention_backend = value  # type: ignore[assignment]
 
 
 class _SelfAttention(_Wrapper):
     """Routes the STG perturbation of one modality's self-attention through its own mask."""
 
-    def __init__(self, inner: Processor, masks: PassMasks, modality: str) -> None:
+    inner: LTX2PerturbedAttnProcessor  # the STG blocks' processor: it takes the perturbation mask
+
+    def __init__(self, inner: LTX2PerturbedAttnProcessor, masks: PassMasks, modality: str) -> None:
         self.inner = inner
         self.masks = masks
         self.modality = modality
@@ -106,7 +117,7 @@ class _SelfAttention(_Wrapper):
 class _CrossModalAttention(_Wrapper):
     """Zeroes the audio↔video attention output of the samples whose modalities are isolated."""
 
-    def __init__(self, inner: Processor, masks: PassMasks) -> None:
+    def __init__(self, inner: LTXProcessor, masks: PassMasks) -> None:
         self.inner = inner
         self.masks = masks
 
@@ -131,14 +142,30 @@ class _CrossModalAttention(_Wrapper):
 
 def install_pass_controls(transformer: LTX2VideoTransformer3DModel) -> PassMasks:
     """Wrap every block's self- and cross-modal attention processors once; returns the shared masks."""
+    from diffusers.models.transformers.transformer_ltx2 import (
+        LTX2AudioVideoAttnProcessor,
+        LTX2PerturbedAttnProcessor,
+        LTX2VideoTransformerBlock,
+    )
+
     masks = PassMasks()
     for block in transformer.transformer_blocks:
-        block.attn1.set_processor(_SelfAttention(block.attn1.processor, masks, "video"))
-        block.audio_attn1.set_processor(_SelfAttention(block.audio_attn1.processor, masks, "audio"))
-        block.audio_to_video_attn.set_processor(
-            _CrossModalAttention(block.audio_to_video_attn.processor, masks)
-        )
-        block.video_to_audio_attn.set_processor(
-            _CrossModalAttention(block.video_to_audio_attn.processor, masks)
-        )
+        if not isinstance(block, LTX2VideoTransformerBlock):
+            raise TypeError(f"expected diffusers' LTX-2 transformer blocks, found {type(block).__name__}")
+        for attention, modality in ((block.attn1, "video"), (block.audio_attn1, "audio")):
+            inner = attention.processor
+            if not isinstance(inner, LTX2PerturbedAttnProcessor):
+                raise TypeError(f"STG needs the perturbed attention processor, found {type(inner).__name__}")
+            _install(attention, _SelfAttention(inner, masks, modality))
+        for attention in (block.audio_to_video_attn, block.video_to_audio_attn):
+            inner = attention.processor
+            if not isinstance(inner, LTX2AudioVideoAttnProcessor | LTX2PerturbedAttnProcessor):
+                raise TypeError(f"expected an LTX-2 attention processor, found {type(inner).__name__}")
+            _install(attention, _CrossModalAttention(inner, masks))
     return masks
+
+
+def _install(attention: LTX2Attention, wrapper: _Wrapper) -> None:
+    # diffusers types `set_processor` as the closed union of its own processor classes; its documented custom
+    # processors (any callable with the processor's signature) work the same at runtime.
+    attention.set_processor(wrapper)  # type: ignore[arg-type]

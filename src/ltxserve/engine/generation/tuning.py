@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ltxserve.engine.adapters.per_request import CACHE_BYTES
+
+
+class TuningSettings(Protocol):
+    """The settings a `Tuning` is read from (`ltxserve.settings.Settings`; the engine does not import it)."""
+
+    @property
+    def lora_memory_bytes(self) -> int: ...
+    @property
+    def attention(self) -> str: ...
+    @property
+    def compile(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -19,7 +31,7 @@ class Tuning:
     compile: str = "none"
 
     @classmethod
-    def from_settings(cls, settings) -> Tuning:
+    def from_settings(cls, settings: TuningSettings) -> Tuning:
         return cls(
             lora_memory_bytes=settings.lora_memory_bytes,
             attention=settings.attention,

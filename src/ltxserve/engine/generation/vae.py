@@ -14,7 +14,8 @@ from ltxserve.engine.generation.mel import log_mel
 from ltxserve.engine.generation.tiling import Tiling, decode_tiled
 
 if TYPE_CHECKING:
-    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
     from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
 RESAMPLE_MARGIN_S = 1.0

@@ -130,12 +130,15 @@ def gemma_config(gemma_dir: Path) -> Gemma3Config:
         return Gemma3Config.from_pretrained(str(gemma_dir))
     shapes = tensor_shapes(gemma_dir)
     preprocessor = _read_json(gemma_dir / "preprocessor_config.json")
-    return Gemma3Config(
-        text_config=_infer_text_config(shapes),
-        vision_config=_infer_vision_config(shapes),
-        mm_tokens_per_image=preprocessor.get("image_seq_length", 256),
-        eos_token_id=[1, 106],
-        **_special_token_ids(gemma_dir),
+    # As the reference's config.json holds it: `eos_token_id` is no field of transformers' class.
+    return Gemma3Config.from_dict(
+        {
+            "text_config": _infer_text_config(shapes),
+            "vision_config": _infer_vision_config(shapes),
+            "mm_tokens_per_image": preprocessor.get("image_seq_length", 256),
+            "eos_token_id": [1, 106],
+            **_special_token_ids(gemma_dir),
+        }
     )
 
 
@@ -167,6 +170,7 @@ def load_tokenizer(gemma_dir: Path) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     gemma_dir = Path(gemma_dir)
+    tokenizer: PreTrainedTokenizerBase
     if (gemma_dir / "tokenizer.json").is_file():
         tokenizer = AutoTokenizer.from_pretrained(str(gemma_dir), local_files_only=True)
     elif (gemma_dir / "tokenizer.model").is_file():

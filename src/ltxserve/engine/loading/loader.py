@@ -17,13 +17,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ltxserve.engine.loading import checkpoint as ckpt
 from ltxserve.engine.loading import convert_keys, module_configs
 
 if TYPE_CHECKING:
     import torch
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+    from transformers import Gemma3ForConditionalGeneration, PreTrainedTokenizerBase
+
+Module = TypeVar("Module", bound="torch.nn.Module")
+
+
+class TextWidths(Protocol):
+    """What the connectors and the facts need from the Gemma text config (`Gemma3TextConfig`)."""
+
+    hidden_size: int
+    num_hidden_layers: int
 
 
 @dataclass(frozen=True)
@@ -60,16 +76,16 @@ class ModelFacts:
 class LoadedModel:
     """Every module of one LTX-2.3 model, in eval mode, without gradients."""
 
-    transformer: Any  # diffusers LTX2VideoTransformer3DModel
-    video_vae: Any  # AutoencoderKLLTX2Video (latents_mean / latents_std buffers hold the statistics)
-    audio_vae: Any  # AutoencoderKLLTX2Audio (latents_mean / latents_std over packed channels × mel)
-    vocoder: Any  # LTX2VocoderWithBWE
-    connectors: Any  # LTX2TextConnectors
-    text_encoder: Any  # transformers Gemma3ForConditionalGeneration
-    tokenizer: Any  # transformers tokenizer, left padding
-    upsampler: Any | None  # LTX2LatentUpsamplerModel, None without an upsampler file
+    transformer: LTX2VideoTransformer3DModel
+    video_vae: AutoencoderKLLTX2Video  # latents_mean / latents_std buffers hold the statistics
+    audio_vae: AutoencoderKLLTX2Audio  # latents_mean / latents_std over packed channels × mel
+    vocoder: LTX2VocoderWithBWE
+    connectors: LTX2TextConnectors
+    text_encoder: Gemma3ForConditionalGeneration | None  # None when loaded with load_text_encoder=False
+    tokenizer: PreTrainedTokenizerBase  # left padding
+    upsampler: LTX2LatentUpsamplerModel | None  # None without an upsampler file
     distilled_lora_path: Path | None
-    config: dict  # the checkpoint's metadata config (transformer, vae, audio_vae, vocoder)
+    config: dict[str, Any]  # the checkpoint's metadata config (transformer, vae, audio_vae, vocoder)
     facts: ModelFacts
     files: ModelFiles
 
@@ -149,7 +165,9 @@ def resolve_model_files(
 # --- building modules -------------------------------------------------------------------------
 
 
-def build_module(cls: type, kwargs: dict, state_dict: dict, device: str | torch.device) -> Any:
+def build_module(
+    cls: type[Module], kwargs: dict[str, Any], state_dict: dict[str, torch.Tensor], device: str | torch.device
+) -> Module:
     """Construct `cls(**kwargs)` with parameters on meta, assign `state_dict` strictly, move buffers to `device`.
 
     Buffers stay real during construction: non-persistent ones (anti-alias resampler, RoPE) are computed there.
@@ -162,9 +180,11 @@ def build_module(cls: type, kwargs: dict, state_dict: dict, device: str | torch.
     return module.to(device).eval().requires_grad_(False)
 
 
-def load_transformer(info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype) -> Any:
+def load_transformer(
+    info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype
+) -> LTX2VideoTransformer3DModel:
     """`LTX2VideoTransformer3DModel` from the `model.diffusion_model.*` keys (connectors excluded)."""
-    from diffusers import LTX2VideoTransformer3DModel
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
     from ltxserve.engine.loading.fp8 import dequantise
 
@@ -178,9 +198,11 @@ def load_transformer(info: ckpt.CheckpointInfo, device: str | torch.device, dtyp
     )
 
 
-def load_video_vae(info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype) -> Any:
+def load_video_vae(
+    info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype
+) -> AutoencoderKLLTX2Video:
     """`AutoencoderKLLTX2Video` via the generic block-walk key rule."""
-    from diffusers import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
 
     raw = ckpt.read_tensors(info.path, ckpt.VIDEO_VAE_PREFIX, device=device, dtype=dtype)
     plan = convert_keys.vae_block_plan(info.config["vae"])
@@ -190,9 +212,11 @@ def load_video_vae(info: ckpt.CheckpointInfo, device: str | torch.device, dtype:
     )
 
 
-def load_audio_vae(info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype) -> Any:
+def load_audio_vae(
+    info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype
+) -> AutoencoderKLLTX2Audio:
     """`AutoencoderKLLTX2Audio` with diffusers' converter."""
-    from diffusers import AutoencoderKLLTX2Audio
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
 
     raw = ckpt.read_tensors(info.path, ckpt.AUDIO_VAE_PREFIX, device=device, dtype=dtype)
     state_dict = convert_keys.audio_vae_to_diffusers(raw)
@@ -201,7 +225,9 @@ def load_audio_vae(info: ckpt.CheckpointInfo, device: str | torch.device, dtype:
     )
 
 
-def load_vocoder(info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype) -> Any:
+def load_vocoder(
+    info: ckpt.CheckpointInfo, device: str | torch.device, dtype: torch.dtype
+) -> LTX2VocoderWithBWE:
     """`LTX2VocoderWithBWE`; anti-alias filters and mel/STFT bases come from the checkpoint."""
     from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
@@ -211,8 +237,8 @@ def load_vocoder(info: ckpt.CheckpointInfo, device: str | torch.device, dtype: t
 
 
 def load_connectors(
-    info: ckpt.CheckpointInfo, text_config: Any, device: str | torch.device, dtype: torch.dtype
-) -> Any:
+    info: ckpt.CheckpointInfo, text_config: TextWidths, device: str | torch.device, dtype: torch.dtype
+) -> LTX2TextConnectors:
     """`LTX2TextConnectors`: the per-modality text projections plus the video/audio 1D connectors."""
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
@@ -227,7 +253,7 @@ def load_connectors(
     return build_module(LTX2TextConnectors, kwargs, state_dict, device)
 
 
-def load_upsampler(path: Path, device: str | torch.device, dtype: torch.dtype) -> Any:
+def load_upsampler(path: Path, device: str | torch.device, dtype: torch.dtype) -> LTX2LatentUpsamplerModel:
     """`LTX2LatentUpsamplerModel` from its own file (keys already match diffusers)."""
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
 
@@ -236,7 +262,7 @@ def load_upsampler(path: Path, device: str | torch.device, dtype: torch.dtype) -
     return build_module(LTX2LatentUpsamplerModel, kwargs, state_dict, device)
 
 
-def model_facts(info: ckpt.CheckpointInfo, text_config: Any) -> ModelFacts:
+def model_facts(info: ckpt.CheckpointInfo, text_config: TextWidths) -> ModelFacts:
     """Derived numbers, from metadata only."""
     config = info.config
     audio = module_configs.audio_settings(config)
@@ -269,6 +295,7 @@ def load_model(
 ) -> LoadedModel:
     """Load every part of an LTX-2.3 model directory (float32 on CPU unless told otherwise)."""
     import torch
+    from transformers import Gemma3TextConfig
 
     from ltxserve.engine.loading import gemma as gemma_loader
 
@@ -276,6 +303,10 @@ def load_model(
     files = files or resolve_model_files(model_dir)
     info = ckpt.read_checkpoint_info(files.checkpoint)
     text_config = gemma_loader.gemma_config(files.gemma_dir).text_config
+    if not isinstance(text_config, Gemma3TextConfig):
+        raise ValueError(
+            f"{files.gemma_dir}: the Gemma-3 config has no text_config of the Gemma-3 text model"
+        )
     return LoadedModel(
         transformer=load_transformer(info, device, dtype),
         video_vae=load_video_vae(info, device, dtype),

@@ -12,10 +12,20 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
 from ltxserve.engine.memory.profiles import Placement
+
+if TYPE_CHECKING:
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+    from transformers import Gemma3ForConditionalGeneration
 
 log = logging.getLogger("ltxserve.engine")
 FP8 = torch.float8_e4m3fn
@@ -103,7 +113,28 @@ class AppliedPlacement:
         return {"profile": self.plan.profile, "device": str(self.device), **self.plan.describe()}
 
 
-def apply_placement(parts, plan: Placement, device: str | torch.device) -> AppliedPlacement:
+class PlacedParts(Protocol):
+    """What placement moves: `engine.model.ModelParts` (which engine.memory may not import)."""
+
+    @property
+    def transformer(self) -> LTX2VideoTransformer3DModel: ...
+    @property
+    def language_model(self) -> Gemma3ForConditionalGeneration | None: ...
+    @property
+    def connectors(self) -> LTX2TextConnectors: ...
+    @property
+    def video_vae(self) -> AutoencoderKLLTX2Video: ...
+    @property
+    def audio_vae(self) -> AutoencoderKLLTX2Audio: ...
+    @property
+    def vocoder(self) -> LTX2VocoderWithBWE: ...
+    @property
+    def upsampler(self) -> LTX2LatentUpsamplerModel | None: ...
+    @property
+    def dtype(self) -> torch.dtype: ...
+
+
+def apply_placement(parts: PlacedParts, plan: Placement, device: str | torch.device) -> AppliedPlacement:
     """Put `parts` (engine.model.ModelParts, loaded on the host or the device) where `plan` says."""
     device = torch.device(device)
     applied = AppliedPlacement(plan, device)
@@ -112,7 +143,7 @@ def apply_placement(parts, plan: Placement, device: str | torch.device) -> Appli
         # diffusers' LTX-2 transformer skips its norms itself (`_skip_layerwise_casting_patterns`).
         transformer.enable_layerwise_casting(storage_dtype=FP8, compute_dtype=parts.dtype)
     if plan.transformer_streamed:
-        transformer.to("cpu")
+        _move(transformer, "cpu")
         transformer.enable_group_offload(
             onload_device=device,
             offload_device=torch.device("cpu"),
@@ -125,19 +156,27 @@ def apply_placement(parts, plan: Placement, device: str | torch.device) -> Appli
         applied.transformer_home = HostHome(transformer, device)
         applied.transformer_home.onload()
     else:
-        transformer.to(device)
+        _move(transformer, device)
     if plan.text_storage == "float8" and parts.language_model is not None:
         from diffusers.hooks import apply_layerwise_casting
 
         apply_layerwise_casting(parts.language_model, FP8, parts.dtype, skip_modules_pattern=TEXT_FP8_SKIP)
-    text_modules = [m for m in (parts.language_model, parts.connectors) if m is not None]
+    text_modules: list[torch.nn.Module] = [
+        m for m in (parts.language_model, parts.connectors) if m is not None
+    ]
     if plan.text_on_device:
         for module in text_modules:
-            module.to(device)
+            _move(module, device)
     else:
         applied.text_homes = [HostHome(module, device) for module in text_modules]
-    for module in (parts.video_vae, parts.audio_vae, parts.vocoder, parts.upsampler):
-        if module is not None:
-            module.to(device)
+    for decoder in (parts.video_vae, parts.audio_vae, parts.vocoder, parts.upsampler):
+        if decoder is not None:
+            _move(decoder, device)
     log.info("memory plan: %s", applied.describe())
     return applied
+
+
+def _move(module: torch.nn.Module, device: str | torch.device) -> None:
+    """`module.to(device)` seen as `nn.Module.to`: diffusers wraps its `to` in `functools.wraps`, whose
+    type mypy cannot bind as a method (the call still runs diffusers' override)."""
+    module.to(device)

@@ -9,8 +9,16 @@ from dataclasses import replace
 from functools import lru_cache
 from math import prod
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ltxserve.engine.memory.peaks import PartSizes
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
 # The published distilled LoRA is rank 384 over every linear layer of the transformer blocks.
 DISTILLED_LORA_RANK = 384
@@ -28,7 +36,9 @@ def part_sizes(config: dict, upsampler_config: dict | None, gemma_config: dict) 
 @lru_cache(maxsize=8)
 def _part_sizes(key: str) -> PartSizes:
     import torch
-    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
     from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
@@ -86,13 +96,18 @@ TRACE_VIDEO_LATENT = (16, 22, 40)
 TRACE_AUDIO_FRAMES = 50
 
 
-def traced_activations(video_vae, audio_vae, vocoder, upsampler) -> dict[str, float]:
+def traced_activations(
+    video_vae: AutoencoderKLLTX2Video,
+    audio_vae: AutoencoderKLLTX2Audio,
+    vocoder: LTX2VocoderWithBWE,
+    upsampler: LTX2LatentUpsamplerModel | None,
+) -> dict[str, float]:
     """Activation elements per unit of each decoder, from a forward on meta tensors (engine.memory.probe)."""
     import torch
 
     from ltxserve.engine.memory.probe import traced_peak_bytes
 
-    channels = video_vae.config.latent_channels
+    channels = video_vae.config["latent_channels"]
     with torch.inference_mode():
         latent = torch.empty(1, channels, *TRACE_VIDEO_LATENT, device="meta")
         frames, peak = traced_peak_bytes(lambda: video_vae.decoder(latent))
@@ -101,13 +116,15 @@ def traced_activations(video_vae, audio_vae, vocoder, upsampler) -> dict[str, fl
         if upsampler is not None:
             _, peak = traced_peak_bytes(lambda: upsampler(latent))
             up = peak / 4 / (latent.shape[2] * latent.shape[3] * latent.shape[4])
-        audio_latent = torch.empty(1, audio_vae.config.latent_channels, TRACE_AUDIO_FRAMES, 16, device="meta")
+        audio_latent = torch.empty(
+            1, audio_vae.config["latent_channels"], TRACE_AUDIO_FRAMES, 16, device="meta"
+        )
         _, peak = traced_peak_bytes(lambda: vocoder(audio_vae.decode(audio_latent).sample))
     seconds = TRACE_AUDIO_FRAMES / 25
     return {"video": video, "upsample": up, "audio": peak / 4 / seconds}
 
 
-def _count(module) -> int:
+def _count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import inspect
 import time
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from transformers import Gemma3ForConditionalGeneration
 
 
 def warp(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None) -> torch.Tensor:
@@ -31,7 +35,7 @@ def warp(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: flo
 
 
 def decode(
-    model,
+    model: Gemma3ForConditionalGeneration,
     inputs: dict[str, torch.Tensor],
     max_new_tokens: int,
     temperature: float,

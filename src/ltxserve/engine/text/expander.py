@@ -5,7 +5,7 @@ bounded new tokens, seeded). The prompts and the Protocol live in ltxserve/engin
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ltxserve.engine.text.decoding import decode
 from ltxserve.engine.text.prompts import (
@@ -17,6 +17,9 @@ from ltxserve.engine.text.prompts import (
 )
 
 if TYPE_CHECKING:
+    import torch
+    from transformers import Gemma3ForConditionalGeneration
+
     from ltxserve.engine.model import ModelParts
 
 
@@ -33,7 +36,9 @@ class GemmaExpander:
     def sees_images(self) -> bool:
         """Whether the loaded Gemma has a vision tower and we can preprocess images for it."""
         return (
-            self.image_processor is not None and getattr(self.model.config, "vision_config", None) is not None
+            self.model is not None
+            and self.image_processor is not None
+            and getattr(self.model.config, "vision_config", None) is not None
         )
 
     def expand(self, request: ExpansionRequest) -> str:
@@ -42,7 +47,7 @@ class GemmaExpander:
         if self.model is None:
             raise ExpansionError("this model has no language-model head for expansion")
         with_image = request.image is not None and self.sees_images and request.mode != "text_to_audio"
-        inputs = self._inputs(request, with_image)
+        inputs = self._inputs(self.model, request, with_image)
         device = self.model.device
         started = time.monotonic()
         # Seeded from the request: the same request expands the same way; no global RNG is touched.
@@ -59,19 +64,26 @@ class GemmaExpander:
         )
         if not finished and time.monotonic() - started >= self.options.timeout_s:
             raise ExpansionError(f"expansion timed out after {self.options.timeout_s:g} s")
-        return clean_expansion(self.tokenizer.decode(new_tokens, skip_special_tokens=True))
+        text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        return clean_expansion(text if isinstance(text, str) else "".join(text))
 
-    def _inputs(self, request: ExpansionRequest, with_image: bool) -> dict[str, Any]:
+    def _inputs(
+        self, model: Gemma3ForConditionalGeneration, request: ExpansionRequest, with_image: bool
+    ) -> dict[str, torch.Tensor]:
         """Token ids (plus pixel values and image-token markers when the image goes in)."""
         messages = chat_messages(request, with_image)
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        if not with_image:
+        if not isinstance(text, str):
+            raise ExpansionError("the tokenizer's chat template did not return text")
+        if not with_image or request.image is None or self.image_processor is None:
             encoded = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
             return {"input_ids": encoded.input_ids, "attention_mask": encoded.attention_mask}
-        config = self.model.config
-        boi, eoi, soft = self.tokenizer.convert_ids_to_tokens(
-            [config.boi_token_index, config.eoi_token_index, config.image_token_index]
-        )
+        config = model.config
+        ids = [config.boi_token_index, config.eoi_token_index, config.image_token_index]
+        tokens = self.tokenizer.convert_ids_to_tokens([i for i in ids if i is not None])
+        if not isinstance(tokens, list) or len(tokens) != 3 or config.mm_tokens_per_image is None:
+            raise ExpansionError("the Gemma config lacks its image tokens")
+        boi, eoi, soft = tokens
         # What Gemma3Processor does, without needing its tokenizer attributes: the template's single
         # <start_of_image> becomes the full image block, one soft token per vision embedding.
         block = f"\n\n{boi}{soft * config.mm_tokens_per_image}{eoi}\n\n"
@@ -82,5 +94,5 @@ class GemmaExpander:
             "attention_mask": encoded.attention_mask,
             # Gemma-3 attends bidirectionally within an image's tokens; these mark them.
             "token_type_ids": (encoded.input_ids == config.image_token_index).long(),
-            "pixel_values": pixels.to(self.model.dtype),
+            "pixel_values": pixels.to(model.dtype),
         }

@@ -116,14 +116,17 @@ def gemma_config() -> Gemma3Config:
     """The tiny `Gemma3Config` (image token ids follow the tokenizer's ids)."""
     from transformers import Gemma3Config
 
-    return Gemma3Config(
-        text_config=TINY_TEXT,
-        vision_config=TINY_VISION,
-        mm_tokens_per_image=1,
-        boi_token_index=6,
-        eoi_token_index=7,
-        image_token_index=8,
-        eos_token_id=[1, 5],
+    # As a config.json would hold it: `eos_token_id` is no field of transformers' class, only of the file.
+    return Gemma3Config.from_dict(
+        {
+            "text_config": TINY_TEXT,
+            "vision_config": TINY_VISION,
+            "mm_tokens_per_image": 1,
+            "boi_token_index": 6,
+            "eoi_token_index": 7,
+            "image_token_index": 8,
+            "eos_token_id": [1, 5],
+        }
     )
 
 

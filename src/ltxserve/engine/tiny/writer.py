@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ltxserve.engine.loading import convert_keys, module_configs
 from ltxserve.engine.tiny import gemma as tiny_gemma
@@ -22,6 +22,8 @@ from ltxserve.engine.tiny.weights import random_weight
 
 if TYPE_CHECKING:
     import torch
+
+Module = TypeVar("Module", bound="torch.nn.Module")
 
 CHECKPOINT_NAME = "ltx-2.3-tiny.safetensors"
 FP8_CHECKPOINT_NAME = "ltx-2.3-tiny-fp8.safetensors"
@@ -89,7 +91,7 @@ def write_tiny_model(
 # --- weights ---------------------------------------------------------------------------------
 
 
-def _diffusers_module(cls: type[torch.nn.Module], kwargs: dict) -> torch.nn.Module:
+def _diffusers_module(cls: type[Module], kwargs: dict) -> Module:
     """Instantiate with parameters on meta and real buffers (filters are computed at construction)."""
     from accelerate import init_empty_weights
 
@@ -133,7 +135,9 @@ def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
 
 def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG, fast: bool = False) -> dict:
     """Every tensor of the tiny single file, keyed in the official layout."""
-    from diffusers import AutoencoderKLLTX2Audio, AutoencoderKLLTX2Video, LTX2VideoTransformer3DModel
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
+    from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
+    from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
     from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
 
