@@ -37,6 +37,7 @@ log = logging.getLogger("ltxserve.worker")
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ltxserve.engine.generation.pipeline import Engine
     from ltxserve.engine.generation.tuning import Tuning
     from ltxserve.settings import Settings
 
@@ -70,7 +71,7 @@ class EngineRunner:
         self.expansion = expansion
         self.loras = loras or LoraSources()
         self.tuning = tuning  # None: the engine's defaults
-        self.engine: Any = None
+        self.engine: Engine | None = None
 
     @classmethod
     def from_settings(
@@ -106,6 +107,10 @@ class EngineRunner:
 
     def load(self, profile: str | None = None) -> None:
         """Plan memory (device, dtype, profile: docs/memory.md), then load the model under that plan."""
+        self._loaded(profile)
+
+    def _loaded(self, profile: str | None = None) -> Engine:
+        """The engine, loaded first when it is not."""
         if self.engine is None:
             import torch
 
@@ -117,15 +122,17 @@ class EngineRunner:
             self.memory_plan, self.device = plan, plan.device
             log.info("memory plan: %s", {k: v for k, v in plan.to_json().items() if k != "sizes"})
             dtype = getattr(torch, plan.dtype)
-            self.engine = Engine.load(
+            engine = Engine.load(
                 self.model_dir, device=plan.device, dtype=dtype, tuning=self.tuning, profile=plan.profile
             )
-            scales = self.engine.parts.scales
+            scales = engine.parts.scales
             check_model_grid(scales.spatial, scales.temporal)
             if self.expander is not None or self.expansion is not None:
                 from ltxserve.engine.text.expander import GemmaExpander
 
-                self.engine.expander = self.expander or GemmaExpander(self.engine.parts, self.expansion)
+                engine.expander = self.expander or GemmaExpander(engine.parts, self.expansion)
+            self.engine = engine
+        return self.engine
 
     def serves(self) -> frozenset[str]:
         """The endpoints the loaded model can run (routing by capability, docs/deploy.md).
@@ -137,8 +144,7 @@ class EngineRunner:
         """
         from ltxserve.endpoints import ENDPOINTS
 
-        self.load()
-        if not self.engine.parts.distilled:
+        if not self._loaded().parts.distilled:
             return frozenset(ENDPOINTS)
         return frozenset(i for i in ENDPOINTS if "/distilled/" in i)
 
@@ -237,7 +243,7 @@ class EngineRunner:
         from ltxserve.engine.adapters.per_request import AdapterError
 
         try:
-            return self.engine.generate(request, on_progress=ctx.progress, should_cancel=ctx.should_cancel)
+            return self._loaded().generate(request, on_progress=ctx.progress, should_cancel=ctx.should_cancel)
         except GenerationCancelled as exc:
             raise JobCancelled() from exc
         except AdapterError as exc:
