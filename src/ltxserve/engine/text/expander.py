@@ -18,7 +18,6 @@ from ltxserve.engine.text.prompts import (
 
 if TYPE_CHECKING:
     import torch
-    from transformers import Gemma3ForConditionalGeneration
 
     from ltxserve.engine.model import ModelParts
 
@@ -47,7 +46,7 @@ class GemmaExpander:
         if self.model is None:
             raise ExpansionError("this model has no language-model head for expansion")
         with_image = request.image is not None and self.sees_images and request.mode != "text_to_audio"
-        inputs = self._inputs(self.model, request, with_image)
+        inputs = self._inputs(request, with_image)
         device = self.model.device
         started = time.monotonic()
         # Seeded from the request: the same request expands the same way; no global RNG is touched.
@@ -67,15 +66,14 @@ class GemmaExpander:
         text = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
         return clean_expansion(text if isinstance(text, str) else "".join(text))
 
-    def _inputs(
-        self, model: Gemma3ForConditionalGeneration, request: ExpansionRequest, with_image: bool
-    ) -> dict[str, torch.Tensor]:
+    def _inputs(self, request: ExpansionRequest, with_image: bool) -> dict[str, torch.Tensor]:
         """Token ids (plus pixel values and image-token markers when the image goes in)."""
         messages = chat_messages(request, with_image)
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         if not isinstance(text, str):
             raise ExpansionError("the tokenizer's chat template did not return text")
-        if not with_image or request.image is None or self.image_processor is None:
+        model = self.model
+        if not with_image or request.image is None or self.image_processor is None or model is None:
             encoded = self.tokenizer(text, return_tensors="pt", add_special_tokens=False)
             return {"input_ids": encoded.input_ids, "attention_mask": encoded.attention_mask}
         config = model.config
