@@ -201,7 +201,7 @@ class VideoEncoder:
         self._mux(self._audio.encode(frame))
         self._audio_sent = end
 
-    def _mux(self, packets: Iterable[av.Packet]) -> None:
+    def _mux(self, packets: Iterable[av.Packet[av.VideoStream] | av.Packet[av.AudioStream]]) -> None:
         for packet in packets:
             if self._gif_delays and packet.pts in self._gif_delays:
                 # The GIF muxer writes each delay from the packet duration, which the encoder leaves at 0.

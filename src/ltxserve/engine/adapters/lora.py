@@ -22,6 +22,8 @@ from ltxserve.engine.adapters.formats import LoraFormatError, ModuleIndex, Modul
 from ltxserve.engine.adapters.fuse import FuseGate, WeightBackup, add_low_rank, is_offloaded
 from ltxserve.engine.request import LoraTarget
 
+# The text path's adapters as (key, scale) pairs: prompt encodings are cached under it.
+TextSignature = tuple[tuple[str, float], ...]
 # A forward hook on an `nn.Linear`: (module, inputs, output) → the output to use instead.
 ForwardHook = Callable[[torch.nn.Module, tuple[torch.Tensor, ...], torch.Tensor], torch.Tensor]
 
@@ -169,7 +171,7 @@ class AdapterSet:
                 add_low_rank(self._weight(where), terms)
                 folded[key] = scale
 
-    def connector_signature(self) -> tuple[tuple[str, float], ...]:
+    def connector_signature(self) -> TextSignature:
         """What the text path's adapters are now: prompt encodings are cached under this too."""
         return tuple(sorted((key, self.scales.get(key, 0.0)) for key in self._connector_keys))
 

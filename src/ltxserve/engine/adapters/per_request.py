@@ -13,7 +13,7 @@ import torch
 
 from ltxserve.engine.adapters.formats import ModuleIndex
 from ltxserve.engine.adapters.fuse import FuseGate, WeightBackup
-from ltxserve.engine.adapters.lora import AdapterSet, LoraError, LoraWeights, read_lora
+from ltxserve.engine.adapters.lora import AdapterSet, LoraError, LoraWeights, TextSignature, read_lora
 from ltxserve.engine.request import EngineRequest, LoraSpec
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class ActiveAdapters:
             "the output may differ in the last bits from a fused run of the same request."
         )
 
-    def text_signature(self) -> tuple[tuple[str, float], ...]:
+    def text_signature(self) -> TextSignature:
         return self.adapters.connector_signature()
 
 

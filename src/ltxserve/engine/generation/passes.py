@@ -43,7 +43,9 @@ class PassMasks:
     video_stg: Mask | None = None
     audio_stg: Mask | None = None
     cross_modal: Mask | None = None  # 0 where audio↔video cross-attention is switched off
-    _tensors: dict[tuple, torch.Tensor] = field(default_factory=dict, repr=False)
+    _tensors: dict[tuple[Mask, torch.device, torch.dtype], torch.Tensor] = field(
+        default_factory=dict, repr=False
+    )
 
     def clear(self) -> None:
         self.video_stg = self.audio_stg = self.cross_modal = None

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ltxserve.arrays.audio import fit_length, to_stereo
+from ltxserve.engine.adapters.lora import TextSignature
 from ltxserve.engine.adapters.per_request import RequestAdapters
 from ltxserve.engine.generation import schedules
 from ltxserve.engine.generation.attention import use_attention
@@ -87,7 +88,7 @@ class Engine:
         )
         # Prompt encodings by text: negative prompts are mostly the endpoints' defaults, and users retry
         # prompts with other seeds, so a small cache skips the text encoder for most requests.
-        self._prompts: OrderedDict[tuple[str, tuple], TextContext] = OrderedDict()
+        self._prompts: OrderedDict[tuple[str, TextSignature], TextContext] = OrderedDict()
 
     @classmethod
     def load(
@@ -177,7 +178,7 @@ class Engine:
         progress("expand_prompt", 1, 1)
         return replace(request, prompt=prompt)
 
-    def _conditioning(self, request: EngineRequest, text_adapters: tuple) -> Conditioning:
+    def _conditioning(self, request: EngineRequest, text_adapters: TextSignature) -> Conditioning:
         audio_active = request.audio is None or request.audio.strength < 1.0
         video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
         plan = plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active)
@@ -198,7 +199,7 @@ class Engine:
             audio_only=request.mode == "text_to_audio",
         )
 
-    def _encode(self, prompt: str, text_adapters: tuple) -> TextContext:
+    def _encode(self, prompt: str, text_adapters: TextSignature) -> TextContext:
         """Encode (or reuse) a prompt; LoRAs on the text connectors are part of the cache key."""
         key = (prompt, text_adapters)
         if key in self._prompts:

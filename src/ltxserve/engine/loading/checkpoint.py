@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -39,7 +39,7 @@ class CheckpointInfo:
     """What the header of an LTX single file says: its config sections and model version."""
 
     path: Path
-    config: dict
+    config: dict[str, Any]
     model_version: str
 
 
@@ -51,7 +51,7 @@ def read_metadata(path: Path) -> dict[str, str]:
         return dict(f.metadata() or {})
 
 
-def read_metadata_config(path: Path) -> dict:
+def read_metadata_config(path: Path) -> dict[str, Any]:
     """Parse the JSON `config` entry of a safetensors file's metadata (e.g. the upsampler's)."""
     metadata = read_metadata(path)
     if "config" not in metadata:

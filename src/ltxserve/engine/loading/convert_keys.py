@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ltxserve.engine.loading.checkpoint import (
     AUDIO_CONNECTOR_PREFIX,
@@ -19,6 +20,9 @@ from ltxserve.engine.loading.checkpoint import (
     VIDEO_VAE_PREFIX,
     VOCODER_PREFIX,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 # --- transformer -------------------------------------------------------------------------------
 
@@ -46,7 +50,7 @@ def is_connector_key(key: str) -> bool:
     return key.startswith((VIDEO_CONNECTOR_PREFIX, AUDIO_CONNECTOR_PREFIX))
 
 
-def transformer_to_diffusers(state_dict: dict) -> dict:
+def transformer_to_diffusers(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Official transformer tensors → `LTX2VideoTransformer3DModel` keys (consumes `state_dict`)."""
     from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers
 
@@ -82,12 +86,12 @@ class VaeBlockPlan:
     decoder: tuple[str, ...]  # e.g. ("mid_block", "up_blocks.0.upsamplers.0", "up_blocks.0", ...)
 
 
-def block_params(params: int | dict) -> dict:
+def block_params(params: int | dict[str, Any]) -> dict[str, Any]:
     """The reference accepts `["res_x", 2]` as shorthand for `["res_x", {"num_layers": 2}]`."""
     return {"num_layers": params} if isinstance(params, int) else dict(params)
 
 
-def encoder_block_plan(encoder_blocks: list) -> tuple[str, ...]:
+def encoder_block_plan(encoder_blocks: list[Any]) -> tuple[str, ...]:
     """Generic rule: `res_x` → resnets of the current down block, or `mid_block` when no compress block follows."""
     names = [name for name, _ in encoder_blocks]
     plan, down = [], 0
@@ -103,7 +107,7 @@ def encoder_block_plan(encoder_blocks: list) -> tuple[str, ...]:
     return tuple(plan)
 
 
-def decoder_block_plan(decoder_blocks: list) -> tuple[str, ...]:
+def decoder_block_plan(decoder_blocks: list[Any]) -> tuple[str, ...]:
     """Mirror rule on the reversed list (the reference builds the decoder from `reversed(decoder_blocks)`)."""
     plan, up = [], -1
     for name, _ in reversed(decoder_blocks):
@@ -117,7 +121,7 @@ def decoder_block_plan(decoder_blocks: list) -> tuple[str, ...]:
     return tuple(plan)
 
 
-def vae_block_plan(vae_config: dict) -> VaeBlockPlan:
+def vae_block_plan(vae_config: dict[str, Any]) -> VaeBlockPlan:
     """Both block plans of a video VAE metadata section."""
     return VaeBlockPlan(
         encoder=encoder_block_plan(vae_config.get("encoder_blocks", [])),
@@ -159,7 +163,9 @@ def video_vae_key_to_official(key: str, plan: VaeBlockPlan) -> str:
     return VIDEO_VAE_PREFIX + key
 
 
-def video_vae_to_diffusers(state_dict: dict, plan: VaeBlockPlan) -> dict:
+def video_vae_to_diffusers(
+    state_dict: dict[str, torch.Tensor], plan: VaeBlockPlan
+) -> dict[str, torch.Tensor]:
     """Official video VAE tensors → diffusers keys, dropping statistics diffusers has no buffer for."""
     converted = {}
     for key, value in state_dict.items():
@@ -172,7 +178,7 @@ def video_vae_to_diffusers(state_dict: dict, plan: VaeBlockPlan) -> dict:
 # --- audio VAE -----------------------------------------------------------------------------------
 
 
-def audio_vae_to_diffusers(state_dict: dict) -> dict:
+def audio_vae_to_diffusers(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Official `audio_vae.*` tensors → `AutoencoderKLLTX2Audio` keys (diffusers' converter, unchanged)."""
     from diffusers.loaders.single_file_utils import convert_ltx2_audio_vae_to_diffusers
 

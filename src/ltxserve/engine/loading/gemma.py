@@ -66,12 +66,12 @@ def tensor_shapes(gemma_dir: Path) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _count_layers(shapes: dict, prefix: str) -> int:
+def _count_layers(shapes: dict[str, tuple[int, ...]], prefix: str) -> int:
     """Number of distinct `{prefix}{i}.` layer indices."""
     return len({k.removeprefix(prefix).split(".")[0] for k in shapes if k.startswith(prefix)})
 
 
-def _infer_text_config(shapes: dict) -> dict:
+def _infer_text_config(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     """Text tower sizes from the original-layout weights (`language_model.model.*`)."""
     p = "language_model.model."
     vocab_size, hidden = shapes[p + "embed_tokens.weight"]
@@ -89,7 +89,7 @@ def _infer_text_config(shapes: dict) -> dict:
     }
 
 
-def _infer_vision_config(shapes: dict) -> dict:
+def _infer_vision_config(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     """Vision tower sizes; the head count cannot be read from shapes, so keep 16 when it divides."""
     p = "vision_tower.vision_model."
     hidden, _, patch, _ = shapes[p + "embeddings.patch_embedding.weight"]
@@ -106,7 +106,7 @@ def _infer_vision_config(shapes: dict) -> dict:
     }
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 

@@ -149,12 +149,15 @@ def resolve_model_files(
     distilled_lora: Path | None = None,
 ) -> ModelFiles:
     """Apply the model-directory rule; explicit paths win over what the folder holds."""
-    if model_dir is None and (checkpoint is None or gemma_dir is None):
-        raise ValueError("give a model directory, or both the checkpoint and the Gemma folder")
     root = Path(model_dir) if model_dir is not None else None
+    if root is not None:
+        checkpoint = Path(checkpoint) if checkpoint else _find_checkpoint(root)
+        gemma_dir = Path(gemma_dir) if gemma_dir else _find_gemma(root)
+    if checkpoint is None or gemma_dir is None:
+        raise ValueError("give a model directory, or both the checkpoint and the Gemma folder")
     return ModelFiles(
-        checkpoint=Path(checkpoint) if checkpoint else _find_checkpoint(root),  # type: ignore[arg-type]
-        gemma_dir=Path(gemma_dir) if gemma_dir else _find_gemma(root),  # type: ignore[arg-type]
+        checkpoint=Path(checkpoint),
+        gemma_dir=Path(gemma_dir),
         upsampler=Path(upsampler) if upsampler else (_find_upsampler(root) if root else None),
         distilled_lora=Path(distilled_lora)
         if distilled_lora

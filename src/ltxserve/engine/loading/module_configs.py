@@ -7,16 +7,18 @@ configurators (ltx-core 1.0.0), which can differ from diffusers' defaults.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ltxserve.engine.loading.convert_keys import DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, block_params
 
 
-def _require(config: dict, key: str, expected: object, section: str) -> None:
+def _require(config: dict[str, Any], key: str, expected: object, section: str) -> None:
     """Refuse configs our diffusers mapping does not cover (same checks as the reference)."""
     if key in config and config[key] != expected:
         raise NotImplementedError(f"{section}.{key}={config[key]!r} is not supported (expected {expected!r})")
 
 
-def video_vae_scale_factors(vae: dict) -> tuple[int, int]:
+def video_vae_scale_factors(vae: dict[str, Any]) -> tuple[int, int]:
     """(temporal, spatial) compression of the video VAE: patchify × one 2 per compress block."""
     temporal, spatial = 1, vae.get("patch_size", 4)
     for name, _ in vae.get("encoder_blocks", []):
@@ -29,7 +31,7 @@ def video_vae_scale_factors(vae: dict) -> tuple[int, int]:
     return temporal, spatial
 
 
-def audio_settings(config: dict) -> dict:
+def audio_settings(config: dict[str, Any]) -> dict[str, Any]:
     """Audio front-end facts from the `audio_vae` section: sample rate, hop, mel bins, latent channels."""
     audio_vae = config.get("audio_vae", {})
     params = audio_vae.get("model", {}).get("params", {})
@@ -47,7 +49,7 @@ def audio_settings(config: dict) -> dict:
     }
 
 
-def transformer_kwargs(config: dict) -> dict:
+def transformer_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """Arguments for `LTX2VideoTransformer3DModel` (2.3: gated attention, prompt AdaLN, split RoPE)."""
     t = config["transformer"]
     _require(t, "caption_proj_before_connector", True, "transformer")
@@ -99,7 +101,7 @@ def transformer_kwargs(config: dict) -> dict:
     }
 
 
-def _encoder_kwargs(blocks: list, latent_channels: int) -> dict:
+def _encoder_kwargs(blocks: list[Any], latent_channels: int) -> dict[str, Any]:
     """Encoder part of the video VAE arguments (generic walk over `encoder_blocks`)."""
     layers, out_channels, types = [], [], []
     channels, pending = latent_channels, 0  # the reference's conv_in outputs latent_channels features
@@ -123,11 +125,11 @@ def _encoder_kwargs(blocks: list, latent_channels: int) -> dict:
     }
 
 
-def _decoder_kwargs(blocks: list, base_channels: int) -> dict:
+def _decoder_kwargs(blocks: list[Any], base_channels: int) -> dict[str, Any]:
     """Decoder part (walks `reversed(decoder_blocks)`; diffusers wants lists in encoder order)."""
     channels = base_channels * 8  # the reference decoder starts at base_channels × 8 features
     mid_layers, mid_noise = 0, False
-    ups: list[dict] = []  # one entry per up block, in decoding order
+    ups: list[dict[str, Any]] = []  # one entry per up block, in decoding order
     for name, params in reversed(blocks):
         cfg = block_params(params)
         if name == "res_x":
@@ -152,7 +154,7 @@ def _decoder_kwargs(blocks: list, base_channels: int) -> dict:
     }
 
 
-def video_vae_kwargs(config: dict) -> dict:
+def video_vae_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """Arguments for `AutoencoderKLLTX2Video`; decodes non-causally like the reference."""
     vae = config["vae"]
     _require(vae, "dims", 3, "vae")
@@ -176,7 +178,7 @@ def video_vae_kwargs(config: dict) -> dict:
     }
 
 
-def audio_vae_kwargs(config: dict) -> dict:
+def audio_vae_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """Arguments for `AutoencoderKLLTX2Audio` (mel-spectrogram VAE, stereo in)."""
     ddconfig = config["audio_vae"].get("model", {}).get("params", {}).get("ddconfig", {})
     audio = audio_settings(config)
@@ -201,7 +203,9 @@ def audio_vae_kwargs(config: dict) -> dict:
     }
 
 
-def _generator_kwargs(cfg: dict, in_channels: int, final_activation: bool, prefix: str = "") -> dict:
+def _generator_kwargs(
+    cfg: dict[str, Any], in_channels: int, final_activation: bool, prefix: str = ""
+) -> dict[str, Any]:
     """One HiFi-GAN/BigVGAN-style generator (stage-1 vocoder or the BWE stage)."""
     _require(cfg, "stereo", True, "vocoder")
     # The reference ends stage 1 with tanh (or clamp when told) and the BWE stage with nothing.
@@ -221,7 +225,7 @@ def _generator_kwargs(cfg: dict, in_channels: int, final_activation: bool, prefi
     }
 
 
-def vocoder_kwargs(config: dict) -> dict:
+def vocoder_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """Arguments for `LTX2VocoderWithBWE` (16 kHz vocoder → bandwidth extension to 48 kHz)."""
     section = config["vocoder"]
     if "bwe" not in section:
@@ -242,8 +246,8 @@ def vocoder_kwargs(config: dict) -> dict:
 
 
 def connectors_kwargs(
-    config: dict, text_hidden_size: int, text_num_hidden_states: int, registers: int
-) -> dict:
+    config: dict[str, Any], text_hidden_size: int, text_num_hidden_states: int, registers: int
+) -> dict[str, Any]:
     """Arguments for `LTX2TextConnectors` with 2.3's per-modality projections.
 
     `text_num_hidden_states` is Gemma's layer count + 1 (the embeddings), the factor of the flattened input.
@@ -277,7 +281,7 @@ def connectors_kwargs(
     }
 
 
-def upsampler_kwargs(config: dict) -> dict:
+def upsampler_kwargs(config: dict[str, Any]) -> dict[str, Any]:
     """Arguments for `LTX2LatentUpsamplerModel` from the upsampler file's own metadata config."""
     return {
         "in_channels": config.get("in_channels", 128),
@@ -292,7 +296,7 @@ def upsampler_kwargs(config: dict) -> dict:
     }
 
 
-def audio_latents_per_second(config: dict) -> float:
+def audio_latents_per_second(config: dict[str, Any]) -> float:
     """Audio latent frames per second: sample rate / hop / temporal downsampling (25 for LTX-2.3)."""
     audio = audio_settings(config)
     return audio["sample_rate"] / audio["hop_length"] / audio["downsample"]

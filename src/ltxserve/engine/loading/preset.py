@@ -8,10 +8,12 @@ A real checkpoint's own metadata always wins when one is given.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ltxserve.engine.loading.gemma import GEMMA3_12B_TEXT, GEMMA3_12B_VISION
 
 _RES = "res_x"
-LTX23_22B_CONFIG: dict = {
+LTX23_22B_CONFIG: dict[str, Any] = {
     "transformer": {
         "num_layers": 48,
         "num_attention_heads": 32,
@@ -144,7 +146,7 @@ LTX23_22B_CONFIG: dict = {
     },
 }
 # The ×2 spatial upsampler's own metadata config (ltx-2.3-spatial-upscaler-x2-1.1.safetensors).
-LTX23_UPSAMPLER_CONFIG: dict = {
+LTX23_UPSAMPLER_CONFIG: dict[str, Any] = {
     "in_channels": 128,
     "mid_channels": 512,
     "num_blocks_per_stage": 4,
@@ -153,8 +155,8 @@ LTX23_UPSAMPLER_CONFIG: dict = {
     "temporal_upsample": False,
 }
 # Gemma-3-12B-it: the text encoder every LTX-2.3 checkpoint is paired with.
-GEMMA3_12B: dict = {"text_config": dict(GEMMA3_12B_TEXT), "vision_config": dict(GEMMA3_12B_VISION)}
+GEMMA3_12B: dict[str, Any] = {"text_config": dict(GEMMA3_12B_TEXT), "vision_config": dict(GEMMA3_12B_VISION)}
 
-PRESETS: dict[str, tuple[dict, dict, dict]] = {
+PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "ltx-2.3-22b": (LTX23_22B_CONFIG, LTX23_UPSAMPLER_CONFIG, GEMMA3_12B),
 }

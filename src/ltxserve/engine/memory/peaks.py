@@ -9,6 +9,7 @@ with the real widths (tests/engine/memory/test_memory.py checks both), see docs/
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ltxserve.engine.memory.profiles import PROFILES, Placement, placement_for
 
@@ -109,9 +110,9 @@ class MemoryEstimate:
     def fits(self, budget_bytes: int) -> bool:
         return self.peak <= usable_bytes(budget_bytes)
 
-    def to_json(self, budget_bytes: int | None = None) -> dict:
+    def to_json(self, budget_bytes: int | None = None) -> dict[str, Any]:
         """The `models fit` view: GiB rounded to 0.01."""
-        out: dict = {
+        out: dict[str, Any] = {
             "profile": self.profile,
             "peak_gib": round(self.peak / GIB, 2),
             "resident_gib": round(self.resident / GIB, 2),

@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 from math import prod
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ltxserve.engine.memory.peaks import PartSizes
 
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 DISTILLED_LORA_RANK = 384
 
 
-def part_sizes(config: dict, upsampler_config: dict | None, gemma_config: dict) -> PartSizes:
+def part_sizes(
+    config: dict[str, Any], upsampler_config: dict[str, Any] | None, gemma_config: dict[str, Any]
+) -> PartSizes:
     """Parameter counts from the metadata configs; the modules are built on the meta device (cached).
 
     `gemma_config` is the text encoder's `Gemma3Config` as a dict (`text_config`, `vision_config`, ...).

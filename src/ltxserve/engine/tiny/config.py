@@ -1,7 +1,9 @@
 """The architecture config of the tiny LTX-2.3 model: the same as Lightricks' reference-tiny fixture."""
 
+from typing import Any
+
 # 2 blocks, video 2 heads × 16, audio 2 × 8, every 2.3 feature on; written into the metadata `config`.
-TINY_CONFIG: dict = {
+TINY_CONFIG: dict[str, Any] = {
     "transformer": {
         "dropout": 0.0,
         "attention_bias": True,
@@ -125,7 +127,7 @@ TINY_CONFIG: dict = {
 }
 
 # The ×2 spatial upsampler of the fixture (its file metadata `config`).
-TINY_UPSAMPLER_CONFIG: dict = {
+TINY_UPSAMPLER_CONFIG: dict[str, Any] = {
     "in_channels": 128,
     "mid_channels": 32,
     "num_blocks_per_stage": 1,
@@ -134,7 +136,7 @@ TINY_UPSAMPLER_CONFIG: dict = {
 }
 
 
-def full_width_config(blocks: int = 2, connector_layers: int = 1) -> dict:
+def full_width_config(blocks: int = 2, connector_layers: int = 1) -> dict[str, Any]:
     """The real LTX-2.3 22B configuration (engine/loading/preset.py) with few transformer blocks and connector layers:
     every width, head count and decoder as published, small enough to write and run on a CPU."""
     import copy

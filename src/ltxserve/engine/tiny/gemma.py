@@ -130,7 +130,7 @@ def gemma_config() -> Gemma3Config:
     )
 
 
-def gemma_tensors(config: Gemma3Config, generator: torch.Generator) -> dict:
+def gemma_tensors(config: Gemma3Config, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """Random bf16 weights in the original Gemma-3 key layout (the lm_head is tied, so not stored)."""
     from accelerate import init_empty_weights
     from transformers import Gemma3ForConditionalGeneration

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ltxserve.engine.loading import convert_keys, module_configs
 from ltxserve.engine.tiny import gemma as tiny_gemma
@@ -51,8 +51,8 @@ def write_tiny_model(
     seed: int = 0,
     variant: str = "dev",
     fp8: bool = False,
-    config: dict = TINY_CONFIG,
-    upsampler_config: dict = TINY_UPSAMPLER_CONFIG,
+    config: dict[str, Any] = TINY_CONFIG,
+    upsampler_config: dict[str, Any] = TINY_UPSAMPLER_CONFIG,
     fast: bool = False,
 ) -> Path:
     """Write checkpoint, Gemma folder, ×2 upsampler and distilled LoRA into `directory`; return it.
@@ -91,7 +91,7 @@ def write_tiny_model(
 # --- weights ---------------------------------------------------------------------------------
 
 
-def _diffusers_module(cls: type[Module], kwargs: dict) -> Module:
+def _diffusers_module(cls: type[Module], kwargs: dict[str, Any]) -> Module:
     """Instantiate with parameters on meta and real buffers (filters are computed at construction)."""
     from accelerate import init_empty_weights
 
@@ -103,9 +103,9 @@ def _component(
     module: torch.nn.Module,
     to_official: Callable[[str], str],
     generator: torch.Generator,
-    fixed: dict | None = None,
+    fixed: dict[str, torch.Tensor] | None = None,
     fast: bool = False,
-) -> dict:
+) -> dict[str, torch.Tensor]:
     """Official-layout bf16 tensors for every persistent entry of a diffusers module."""
     import torch
 
@@ -124,7 +124,7 @@ def _component(
     return tensors
 
 
-def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
+def _latent_statistics(channels: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """Per-channel latent mean and (positive) std, as the VAEs' normalisation buffers."""
     import torch
 
@@ -133,7 +133,9 @@ def _latent_statistics(channels: int, generator: torch.Generator) -> dict:
     return {"latents_mean": mean, "latents_std": std}
 
 
-def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG, fast: bool = False) -> dict:
+def checkpoint_tensors(
+    generator: torch.Generator, config: dict[str, Any] = TINY_CONFIG, fast: bool = False
+) -> dict[str, torch.Tensor]:
     """Every tensor of the tiny single file, keyed in the official layout."""
     from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
     from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
@@ -154,7 +156,7 @@ def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG, f
     )
     connectors = _diffusers_module(LTX2TextConnectors, connectors_kwargs)
     audio_channels = audio_vae.latents_mean.shape[0]  # packed latent channels × mel bins
-    tensors: dict = {}
+    tensors: dict[str, torch.Tensor] = {}
     tensors |= _component(transformer, convert_keys.transformer_key_to_official, generator, fast=fast)
     tensors |= _component(
         video_vae,
@@ -178,8 +180,8 @@ def checkpoint_tensors(generator: torch.Generator, config: dict = TINY_CONFIG, f
 
 
 def upsampler_tensors(
-    generator: torch.Generator, config: dict = TINY_UPSAMPLER_CONFIG, fast: bool = False
-) -> dict:
+    generator: torch.Generator, config: dict[str, Any] = TINY_UPSAMPLER_CONFIG, fast: bool = False
+) -> dict[str, torch.Tensor]:
     """The ×2 spatial latent upsampler (its keys are the same in diffusers and the reference)."""
     from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
 
@@ -187,7 +189,9 @@ def upsampler_tensors(
     return _component(module, lambda key: key, generator, fast=fast)
 
 
-def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator, blocks: int = 2) -> dict:
+def distilled_lora_tensors(
+    checkpoint: dict[str, torch.Tensor], generator: torch.Generator, blocks: int = 2
+) -> dict[str, torch.Tensor]:
     """ComfyUI-style LoRA over every attention projection: `diffusion_model.<module>.lora_A/B.weight`.
 
     A ~ N(0, 1/in), B ~ N(0, 1/rank): B @ A has the scale of the weight it adapts (an O(1) effect).
@@ -209,7 +213,7 @@ def distilled_lora_tensors(checkpoint: dict, generator: torch.Generator, blocks:
     return tensors
 
 
-def fuse_lora(checkpoint: dict, lora: dict) -> dict:
+def fuse_lora(checkpoint: dict[str, torch.Tensor], lora: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Checkpoint tensors with `B @ A` (strength 1, no alpha) added to every adapted weight, in bf16."""
     import torch
 
@@ -277,7 +281,7 @@ def stft_bases(n_fft: int) -> tuple[torch.Tensor, torch.Tensor]:
     return forward[:, None, :].float(), inverse[:, None, :].float()
 
 
-def _mel_buffers(config: dict) -> dict:
+def _mel_buffers(config: dict[str, Any]) -> dict[str, torch.Tensor]:
     """The BWE stage's mel filterbank and STFT bases, in diffusers key names."""
     bwe = config["vocoder"]["bwe"]
     forward, inverse = stft_bases(bwe["n_fft"])
