@@ -84,3 +84,22 @@ def test_console_shows_url_ready_workers_and_each_finished_job(tmp_path: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_module_entry_point_takes_the_speed_and_memory_options() -> None:
+    from ltxserve.serving.__main__ import parse
+
+    command, settings = parse(["serve", "--attention", "sdpa", "--compile", "blocks", "--memory", "low"])
+    assert command == "serve"
+    assert settings.attention == "sdpa"
+    assert settings.compile == "blocks"
+    assert settings.memory == "low"
+
+
+def test_the_module_entry_point_refuses_an_unknown_memory_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    from ltxserve.serving.__main__ import parse
+
+    with pytest.raises(SystemExit) as exited:
+        parse(["serve", "--memory", "tiny"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'tiny'" in capsys.readouterr().err
