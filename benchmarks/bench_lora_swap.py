@@ -47,8 +47,8 @@ def main() -> None:
     def swap(loras) -> float:
         start = time.perf_counter()
         with engine.adapters.applied(replace(request, loras=loras)) as active:
-            active.use_pass(0)
-            active.use_pass(1)
+            active.enter_stage(0)
+            active.enter_stage(1)
         return time.perf_counter() - start
 
     cold = [swap(s) for s in sets]

@@ -14,13 +14,13 @@ import functools
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ltxserve.engine.geometry import LatentGeometry, VideoShape
 from ltxserve.engine.loading import module_configs
 
 # Dense bf16 tensor-core peaks (TFLOP/s) and HBM bandwidths (TB/s) by device name fragment.
 PEAK_TFLOPS = {"H200": 989.0, "H100 PCIe": 756.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "B200": 2250.0}
 HBM_TBPS = {"H200": 4.8, "H100 PCIe": 2.0, "H100": 3.35, "A100": 2.0, "L40S": 0.86, "B200": 8.0}
 ASSUMED_EFFICIENCY = 0.40  # share of peak a well-tuned DiT step reaches (peers: 25–45%; the goal is 60%)
-LATENTS_PER_SECOND = 25.0
 
 
 def peak_for(name: str) -> tuple[float | None, float | None]:
@@ -44,28 +44,31 @@ def _meta_transformer(config_json: str):
 def transformer_tflop(
     config: dict, width: int, height: int, frames: int, fps: float = 24.0, text: int = 1024
 ) -> float:
-    """TFLOP of one single-pass transformer call at this output size (a batch of P passes costs P×).
+    """TFLOP of one single-pass transformer call at this output size (a batch of P passes costs P×; a size
+    of 0 × 0 is text-to-audio's one-token stand-in video).
 
     The blocks are identical, so a 1-block and a 2-block model are counted and the difference extrapolated
     to the real depth: exact, and ~20× faster than tracing all 48 blocks.
     """
     import copy
 
+    channels, scales = module_configs.latent_channels(config), module_configs.latent_scales(config)
+    geometry = LatentGeometry.build(width, height, frames, fps, False, channels, scales)
     layers = config["transformer"].get("num_layers", 48)
     counts = []
     for depth in (1, 2):
         shallow = copy.deepcopy(config)
         shallow["transformer"]["num_layers"] = depth
-        counts.append(_one_call(shallow, width, height, frames, fps, text))
+        counts.append(_one_call(shallow, geometry.video.shape, geometry.audio.frames, fps, text))
     return counts[0] + (layers - 1) * (counts[1] - counts[0])
 
 
-def _one_call(config: dict, width: int, height: int, frames: int, fps: float, text: int) -> float:
+def _one_call(config: dict, video: VideoShape, audio: int, fps: float, text: int) -> float:
     import json
 
     model = _meta_transformer(json.dumps(config, sort_keys=True))
-    f, h, w = (frames - 1) // 8 + 1, height // 32, width // 32
-    tokens, audio = f * h * w, max(1, round(frames / fps * LATENTS_PER_SECOND))
+    f, h, w = video.frames, video.height, video.width
+    tokens = video.tokens
     meta = dict(device="meta", dtype=torch.bfloat16)
     cfg = model.config
     kwargs = dict(
@@ -95,24 +98,18 @@ def _one_call(config: dict, width: int, height: int, frames: int, fps: float, te
 def request_tflop(config: dict, request) -> dict[str, float]:
     """Transformer TFLOP per stage of an EngineRequest (steps × passes × one call)."""
     from ltxserve.engine.generation import schedules
-    from ltxserve.engine.generation.guidance import plan_passes
-    from ltxserve.engine.request import Guidance
+    from ltxserve.engine.geometry import joint_request
+    from ltxserve.engine.guidance import request_batch
 
-    audio_active = request.audio is None or request.audio.strength < 1.0
-    video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
-    passes = len(plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active).passes)
-    two_stage = request.use_multiscale and request.mode != "text_to_audio"
-    if request.mode == "text_to_audio":
-        width = height = 32  # the one-token dummy video
-        frames = request.num_frames
-    else:
-        width, height, frames = request.width, request.height, request.num_frames
-    scale = 2 if two_stage else 1
-    one = transformer_tflop(config, width // scale, height // scale, frames, request.fps)
+    request = joint_request(request)  # as the pipeline runs it: text-to-audio without pixels
+    passes = len(request_batch(request).passes)
+    width, height, frames, fps = request.width, request.height, request.num_frames, request.fps
+    scale = 2 if request.use_multiscale else 1
+    one = transformer_tflop(config, width // scale, height // scale, frames, fps)
     out = {"stage1": one * passes * request.num_inference_steps}
-    if two_stage:
+    if request.use_multiscale:
         refine_steps = len(schedules.refine_sigmas()) - 1
-        out["refine"] = transformer_tflop(config, width, height, frames, request.fps) * refine_steps
+        out["refine"] = transformer_tflop(config, width, height, frames, fps) * refine_steps
     return out
 
 

@@ -261,9 +261,9 @@ def stage2(ctx: Context) -> dict[str, Any]:
 
 
 def _passes(request: EngineRequest):
-    from ltxserve.engine.generation.guidance import plan_passes
+    from ltxserve.engine.guidance import request_batch
 
-    return plan_passes(request.video_guidance, request.audio_guidance).passes
+    return request_batch(request).passes
 
 
 def attention_backends(ctx: Context) -> dict[str, Any]:

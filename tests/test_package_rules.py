@@ -14,7 +14,7 @@ SRC = Path(__file__).parents[1] / "src" / "ltxserve"
 
 # Each unit (a top-level package or module, or one of the engine's sub-packages) and what it may import.
 # `cli` may import anything; every unit may import itself.
-TORCH_FREE_ENGINE = {"engine.request", "engine.memory"}
+TORCH_FREE_ENGINE = {"engine.request", "engine.geometry", "engine.guidance", "engine.memory"}
 ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "arrays": set(),
@@ -27,22 +27,35 @@ ALLOWED: dict[str, set[str]] = {
     "expansion": {"engine.request", "engine.text", "openai_service", "settings"},
     "engine": set(),
     "engine.request": set(),
-    "engine.loading": {"engine.request"},
-    "engine.model": {"engine.loading"},
+    "engine.geometry": {"engine.request"},
+    "engine.guidance": {"engine.request"},
+    "engine.loading": {"engine.geometry", "engine.request"},
+    "engine.model": {"engine.geometry", "engine.loading"},
     "engine.tiny": {"engine.loading"},
     "engine.adapters": {"engine.loading", "engine.request"},
-    "engine.memory": {"engine.loading", "engine.request"},
+    "engine.memory": {"engine.geometry", "engine.guidance", "engine.loading", "engine.request"},
     "engine.text": {"engine.model", "engine.request"},
     "engine.generation": {
         "arrays",
         "engine.adapters",
+        "engine.geometry",
+        "engine.guidance",
         "engine.loading",
         "engine.memory",
         "engine.model",
         "engine.request",
         "engine.text",
     },
-    "endpoints": {"engine.memory", "engine.request", "media", "arrays"},
+    # `engine.loading` for the preset's config, where the size grid's VAE factors come from.
+    "endpoints": {
+        "engine.geometry",
+        "engine.guidance",
+        "engine.loading",
+        "engine.memory",
+        "engine.request",
+        "media",
+        "arrays",
+    },
     # The API process never loads the model: only the engine's torch-free parts.
     "api": {"endpoints", "files", "jobs", "settings", *TORCH_FREE_ENGINE},
     "serving": {"api", "jobs", "settings"},
@@ -56,6 +69,8 @@ ALLOWED: dict[str, set[str]] = {
         "safety",
         "settings",
         "engine.request",
+        "engine.geometry",
+        "engine.guidance",
         "engine.model",
         "engine.loading",
         "engine.tiny",

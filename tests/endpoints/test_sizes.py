@@ -3,6 +3,7 @@
 import pytest
 
 from ltxserve.endpoints import sizes
+from ltxserve.engine.geometry import LatentScales
 
 
 @pytest.mark.parametrize(
@@ -78,12 +79,26 @@ def test_frames_for_audio():
 
 
 def test_model_grid_check_accepts_ltx23_and_names_a_mismatch() -> None:
-    sizes.check_model_grid(32, 8)
+    sizes.check_model_grid(LatentScales(temporal=8, spatial=32, audio_per_second=25.0))
     with pytest.raises(ValueError, match="compresses 16x in space and 8x in time"):
-        sizes.check_model_grid(16, 8)
+        sizes.check_model_grid(LatentScales(temporal=8, spatial=16, audio_per_second=25.0))
+
+
+def test_the_grid_is_the_presets_vae_compression() -> None:
+    """The sizes' 8k+1 frames and 32-pixel grid come from LTX-2.3's config, not constants of their own."""
+    assert (sizes.FRAME_STRIDE, sizes.SPATIAL_STRIDE) == (8, 32)
+    assert sizes.MODEL_SCALES.audio_per_second == 25.0
 
 
 def test_the_tiny_model_reads_its_compression_from_its_config(tiny_engine) -> None:
     scales = tiny_engine.parts.scales
     assert (scales.spatial, scales.temporal) == (sizes.SPATIAL_STRIDE, sizes.FRAME_STRIDE)
     assert scales.audio_per_second == 25.0
+
+
+def test_every_size_preset_of_the_schema_has_a_size() -> None:
+    from typing import get_args
+
+    from ltxserve.endpoints.common import SizePreset
+
+    assert tuple(sizes.PRESET_SIZES) == get_args(SizePreset)

@@ -83,7 +83,7 @@ def test_out_of_memory_retries_once_under_a_more_frugal_profile(runner, monkeypa
     output = runner.run(ENDPOINT, REQUEST, context)
     assert output["video"]["file_name"].endswith(".mp4")
     assert runner.memory_plan.profile == "balanced"  # the worker stays on the plan that worked
-    assert runner.engine.placement.plan.profile == "balanced"
+    assert runner.engine.placement.placement.profile == "balanced"
 
 
 def test_out_of_memory_twice_fails_the_job_naming_the_size_fields(runner, monkeypatch, tmp_path):

@@ -28,9 +28,7 @@ from ltxserve.media.presets import VideoWriteMode as VideoWriteMode
 SizePreset = Literal[
     "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
 ]
-SizePresetOrAuto = Literal[
-    "auto", "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-]
+SizePresetOrAuto = Literal["auto", SizePreset]
 Scheduler = Literal["ltx2", "linear_quadratic", "beta"]
 CameraLoRA = Literal[
     "dolly_in", "dolly_out", "dolly_left", "dolly_right", "jib_up", "jib_down", "static", "none"

@@ -68,7 +68,7 @@ def distilled_sampling(inp: Inputs) -> dict[str, Any]:
     }
 
 
-# The quality workflow: the distilled LoRA at full strength on both passes, plain CFG (1 = off), no STG,
+# The quality workflow: the distilled LoRA at full strength in both stages, plain CFG (1 = off), no STG,
 # no modality guidance, no rescale, the token-shifted ltx2 schedule for any step count, always two-stage.
 def quality_sampling(inp: Inputs) -> dict[str, Any]:
     guidance = Guidance(cfg=inp.guidance_scale)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+from ltxserve.engine.geometry import LatentScales
+from ltxserve.engine.loading.module_configs import latent_scales
+from ltxserve.engine.loading.preset import LTX23_22B_CONFIG
+
 # fal's preset sizes already lie on LTX's 64-pixel grid, except that for 16:9 the hosted LTX service
 # renders near 1250x704 (it reports 1248x704) instead of 1024x576: we use LTX's canonical 1280x704.
 # All entries are multiples of 64, so a preset gives the same size with and without two-stage runs.
@@ -21,11 +25,13 @@ PRESET_SIZES: dict[str, tuple[int, int]] = {
 FALLBACK_PRESET = "landscape_16_9"
 FALLBACK_AREA = PRESET_SIZES[FALLBACK_PRESET][0] * PRESET_SIZES[FALLBACK_PRESET][1]
 
-# The video VAE compresses 8x in time (frame counts are 8k+1) and 32x in space; the two-stage
-# pipeline runs stage 1 at half size, so its final size must be a multiple of 64. These are the published
-# endpoints' rules; the worker refuses a checkpoint whose VAE compresses otherwise (`check_model_grid`).
-FRAME_STRIDE = 8
-SPATIAL_STRIDE = 32
+# The video VAE compresses 8x in time (frame counts are 8k+1) and 32x in space, as LTX-2.3's config states
+# (the built-in preset's, engine/loading/preset.py); the two-stage pipeline runs stage 1 at half size, so its
+# final size must be a multiple of 64. The published endpoints' rules follow from these factors; a worker
+# refuses a checkpoint whose VAE compresses otherwise (`check_model_grid`).
+MODEL_SCALES = latent_scales(LTX23_22B_CONFIG)
+FRAME_STRIDE = MODEL_SCALES.temporal
+SPATIAL_STRIDE = MODEL_SCALES.spatial
 MIN_FRAMES, MAX_FRAMES = 9, 481
 
 AutoPolicy = Literal["fit", "aspect"]
@@ -36,12 +42,12 @@ def size_multiple(two_stage: bool) -> int:
     return 2 * SPATIAL_STRIDE if two_stage else SPATIAL_STRIDE
 
 
-def check_model_grid(spatial: int, temporal: int) -> None:
+def check_model_grid(scales: LatentScales) -> None:
     """Raise unless a checkpoint's VAE compresses as these sizes assume (read from its config at load)."""
-    if (spatial, temporal) != (SPATIAL_STRIDE, FRAME_STRIDE):
+    if (scales.spatial, scales.temporal) != (SPATIAL_STRIDE, FRAME_STRIDE):
         raise ValueError(
-            f"the model's video VAE compresses {spatial}x in space and {temporal}x in time; the served "
-            f"endpoints' sizes assume {SPATIAL_STRIDE}x and {FRAME_STRIDE}x (LTX-2.3)"
+            f"the model's video VAE compresses {scales.spatial}x in space and {scales.temporal}x in time; "
+            f"the served endpoints' sizes assume {SPATIAL_STRIDE}x and {FRAME_STRIDE}x (LTX-2.3)"
         )
 
 

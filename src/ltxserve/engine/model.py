@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
 
+from ltxserve.engine.geometry import LatentChannels, LatentScales
+
 if TYPE_CHECKING:
     from diffusers.models.autoencoders.autoencoder_kl_ltx2 import AutoencoderKLLTX2Video
     from diffusers.models.autoencoders.autoencoder_kl_ltx2_audio import AutoencoderKLLTX2Audio
@@ -24,16 +26,6 @@ if TYPE_CHECKING:
 REFERENCE_STG_BLOCK, REFERENCE_BLOCKS = 28, 48
 # The reference runs in bf16 and so rounds RoPE positions to bf16; we always do, for the same outputs.
 COORDS_DTYPE = torch.bfloat16
-
-
-@dataclass(frozen=True)
-class LatentScales:
-    """How the VAEs compress, read from the checkpoint's config (`loader.model_facts`)."""
-
-    temporal: int  # video: latent frames = (F − 1) / temporal + 1, first frame on its own (8 for LTX-2.3)
-    spatial: int  # video: pixels per latent cell side (32)
-    # audio: mel frames per second / the audio VAE's downsampling (16 kHz / hop 160 / 4 = 25)
-    audio_per_second: float
 
 
 @dataclass(frozen=True)
@@ -71,6 +63,10 @@ class ModelParts:
         if self.compute_device is not None:
             return self.compute_device
         return next(self.transformer.parameters()).device
+
+    @property
+    def channels(self) -> LatentChannels:
+        return LatentChannels(self.video_channels, self.audio_channels, self.audio_mel_bins)
 
     @property
     def default_stg_blocks(self) -> tuple[int, ...]:

@@ -79,6 +79,11 @@ class AudioInput:
         """The user's audio as decoded: what the output carries when this input is frozen."""
         return self.waveform if self.original is None else self.original
 
+    @property
+    def frozen(self) -> bool:
+        """Strength 1: the model keeps this audio as it is (no audio guidance; the output is `track`)."""
+        return self.strength >= 1.0
+
 
 @dataclass(frozen=True)
 class VideoContext:
@@ -120,7 +125,7 @@ class EngineRequest:
     image: ImageInput | None = None
     end_image: ImageInput | None = None
     use_multiscale: bool = False
-    # The distilled LoRA's strength in stage 1 and in the refine stage (0 disables it for that pass).
+    # The distilled LoRA's strength in stage 1 and in the refine stage (0 disables it for that stage).
     distill_lora_scales: tuple[float, float] = (0.0, 0.0)
     # The user's LoRAs in input order, then the camera LoRA (22b endpoints) when one was chosen.
     loras: tuple[LoraSpec, ...] = ()
@@ -129,7 +134,7 @@ class EngineRequest:
     acceleration: Acceleration = "none"
     enable_prompt_expansion: bool = False
     # Run as the distilled model (the 22b/distilled endpoints): a distilled checkpoint as it is, a dev
-    # checkpoint with the distilled LoRA at full strength on both passes (`distill_lora_scales` is then
+    # checkpoint with the distilled LoRA at full strength in both stages (`distill_lora_scales` is then
     # set by the engine). Guidance is neutral and the schedule the distilled one.
     distilled: bool = False
     # extend-video: source frames (and audio) the new segment continues from or leads into.

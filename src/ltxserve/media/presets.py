@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 VideoOutputType = Literal["X264 (.mp4)", "VP9 (.webm)", "PRORES4444 (.mov)", "GIF (.gif)"]
 VideoQuality = Literal["low", "medium", "high", "maximum"]
 VideoWriteMode = Literal["fast", "balanced", "small"]
 
-QUALITIES: tuple[VideoQuality, ...] = ("low", "medium", "high", "maximum")
-WRITE_MODES: tuple[VideoWriteMode, ...] = ("fast", "balanced", "small")
+QUALITIES: tuple[VideoQuality, ...] = get_args(VideoQuality)
+WRITE_MODES: tuple[VideoWriteMode, ...] = get_args(VideoWriteMode)
 
 
 @dataclass(frozen=True)

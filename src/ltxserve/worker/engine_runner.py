@@ -125,8 +125,7 @@ class EngineRunner:
             engine = Engine.load(
                 self.model_dir, device=plan.device, dtype=dtype, tuning=self.tuning, profile=plan.profile
             )
-            scales = engine.parts.scales
-            check_model_grid(scales.spatial, scales.temporal)
+            check_model_grid(engine.parts.scales)
             if self.expander is not None or self.expansion is not None:
                 from ltxserve.engine.text.expander import GemmaExpander
 

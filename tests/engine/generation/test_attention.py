@@ -76,3 +76,16 @@ def test_wrapped_processors_follow_diffusers_set_attention_backend_and_keep_per_
     assert np.abs(native.waveform - math.waveform).max() < 1e-3
     # The per-modality STG routing still works under another backend: audio STG off changes the audio.
     assert not np.allclose(math.waveform, video_stg_only.waveform)
+
+
+def test_settings_offer_exactly_the_engines_choices():
+    """The operator's settings (which may not import the engine) list the same choices the engine takes."""
+    from typing import get_args
+
+    from ltxserve.engine.generation.compiled import COMPILE_CHOICES
+    from ltxserve.engine.memory.profiles import PROFILE_CHOICES
+
+    fields = Settings.model_fields
+    assert get_args(fields["attention"].annotation) == attention.CHOICES
+    assert get_args(fields["compile"].annotation) == COMPILE_CHOICES
+    assert get_args(fields["memory"].annotation) == PROFILE_CHOICES

@@ -2,10 +2,10 @@
 
 import torch
 
-from ltxserve.engine.generation.conditioning import VideoPlan, audio_tokens, video_tokens
-from ltxserve.engine.generation.denoiser import Conditioning
-from ltxserve.engine.generation.geometry import AudioShape, VideoShape
-from ltxserve.engine.generation.guidance import Pass, PassPlan, plan_passes
+from ltxserve.engine.generation.conditioning import audio_tokens, video_tokens
+from ltxserve.engine.generation.denoiser import StageInputs
+from ltxserve.engine.geometry import LatentGeometry
+from ltxserve.engine.guidance import GuidanceBatch, GuidancePass, guidance_batch
 from ltxserve.engine.request import Guidance
 from ltxserve.engine.text.encode import encode_prompt
 
@@ -13,15 +13,9 @@ from ltxserve.engine.text.encode import encode_prompt
 def _setup(engine):
     parts = engine.parts
     g = torch.Generator().manual_seed(0)
-    plan = VideoPlan(VideoShape.for_pixels(parts.video_channels, 9, 64, 64, parts.scales), 64, 64, 9, 24.0)
-    video = video_tokens(parts, plan, None, None, g)
-    audio = audio_tokens(
-        parts,
-        AudioShape.for_duration(parts.audio_channels, parts.audio_mel_bins, 0.375, parts.scales),
-        None,
-        0.375,
-        g,
-    )
+    geometry = LatentGeometry.build(64, 64, 9, 24.0, False, parts.channels, parts.scales)
+    video = video_tokens(parts, geometry, geometry.video, None, None, g)
+    audio = audio_tokens(parts, geometry, None, g)
     pos, neg = encode_prompt(parts, "a boat"), encode_prompt(parts, "a car")
     return parts, video, audio, pos, neg
 
@@ -52,10 +46,15 @@ def _single(engine, video, audio, ctx, sigma, **switches):
 def test_batched_passes_match_separate_calls(tiny_engine):
     parts, video, audio, pos, neg = _setup(tiny_engine)
     block = parts.default_stg_blocks[0]
-    plan = plan_passes(Guidance(3, 1, 0, 3), Guidance(7, 1, 0, 3))
-    assert plan.passes == (Pass.COND, Pass.NEGATIVE, Pass.PERTURBED, Pass.ISOLATED)
-    cond = Conditioning(pos, neg, Guidance(3, 1, 0, 3), Guidance(7, 1, 0, 3), plan, (block,), 24.0)
-    batched_v, batched_a = tiny_engine.denoiser._forward(video, audio, 0.6, cond, plan)
+    batch = guidance_batch(Guidance(3, 1, 0, 3), Guidance(7, 1, 0, 3))
+    assert batch.passes == (
+        GuidancePass.COND,
+        GuidancePass.NEGATIVE,
+        GuidancePass.PERTURBED,
+        GuidancePass.ISOLATED,
+    )
+    inputs = StageInputs(pos, neg, Guidance(3, 1, 0, 3), Guidance(7, 1, 0, 3), batch, (block,), 24.0)
+    batched_v, batched_a = tiny_engine.denoiser._forward(video, audio, 0.6, inputs, batch)
 
     expected = [
         _single(tiny_engine, video, audio, pos, 0.6),
@@ -80,11 +79,11 @@ def test_batched_passes_match_separate_calls(tiny_engine):
 def test_video_only_stg_leaves_audio_self_attention_alone(tiny_engine):
     parts, video, audio, pos, _neg = _setup(tiny_engine)
     block = parts.default_stg_blocks[0]
-    both = PassPlan((Pass.COND, Pass.PERTURBED), video_stg=True, audio_stg=True)
-    video_only = PassPlan((Pass.COND, Pass.PERTURBED), video_stg=True, audio_stg=False)
-    cond = Conditioning(pos, None, Guidance(stg=1), Guidance(), video_only, (block,), 24.0)
-    v_both, a_both = tiny_engine.denoiser._forward(video, audio, 0.6, cond, both)
-    v_only, a_only = tiny_engine.denoiser._forward(video, audio, 0.6, cond, video_only)
+    both = GuidanceBatch((GuidancePass.COND, GuidancePass.PERTURBED), video_stg=True, audio_stg=True)
+    video_only = GuidanceBatch((GuidancePass.COND, GuidancePass.PERTURBED), video_stg=True, audio_stg=False)
+    inputs = StageInputs(pos, None, Guidance(stg=1), Guidance(), video_only, (block,), 24.0)
+    v_both, a_both = tiny_engine.denoiser._forward(video, audio, 0.6, inputs, both)
+    v_only, a_only = tiny_engine.denoiser._forward(video, audio, 0.6, inputs, video_only)
     # The perturbed sample differs once audio self-attention is kept; the conditional one never changes.
     torch.testing.assert_close(v_both[:1], v_only[:1])
     assert not torch.allclose(a_both[1:], a_only[1:])

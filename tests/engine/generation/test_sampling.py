@@ -3,7 +3,6 @@
 import pytest
 import torch
 
-from ltxserve.engine.generation.loop import SamplerOptions, should_refresh
 from ltxserve.engine.generation.sampling import (
     GradientEstimator,
     churn_sigma,
@@ -83,12 +82,3 @@ def test_renoise_leaves_conditioning_tokens_alone():
 def test_churn_never_exceeds_one():
     assert churn_sigma(1.0) == 1.0
     assert churn_sigma(0.5) == pytest.approx(0.525)
-
-
-def test_acceleration_refresh_pattern():
-    assert all(should_refresh(i, 15, SamplerOptions()) for i in range(15))
-    pattern = [should_refresh(i, 15, SamplerOptions(guidance_every=2)) for i in range(15)]
-    assert pattern[:2] == [True, True]
-    assert pattern[-2:] == [True, True]
-    assert pattern[2:13] == [True, False] * 5 + [True]
-    assert sum(should_refresh(i, 15, SamplerOptions(guidance_every=4)) for i in range(15)) < sum(pattern)

@@ -8,7 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from ltxserve.cli import app
-from ltxserve.engine.generation.geometry import AudioShape, VideoShape
+from ltxserve.engine.geometry import AudioShape, VideoShape
 from ltxserve.engine.memory import peaks as memory
 from ltxserve.engine.memory.peaks import GIB, RequestShape, predict_peaks
 from ltxserve.engine.memory.probe import peak_bytes

@@ -37,18 +37,19 @@ class AdapterError(ValueError):
 
 @dataclass
 class ActiveAdapters:
-    """Handle for the generation: switches the distilled LoRA's strength between passes."""
+    """Handle for the generation: switches the distilled LoRA's strength between the denoising stages."""
 
     adapters: AdapterSet
-    distill_scales: tuple[float, float]
+    distill_scales: tuple[float, float]  # (stage 1, refine stage)
     has_distilled: bool
     fuse_budget_bytes: int | None
     activated: bool = False
 
-    def use_pass(self, index: int) -> None:
-        """Set the pass's distilled-LoRA strength; the first pass fuses the set in place (or hooks it)."""
+    def enter_stage(self, stage: int) -> None:
+        """Set the distilled LoRA's strength for denoising stage `stage` (0: stage 1, 1: the refine stage);
+        entering the first stage fuses the set in place (or hooks it)."""
         if self.has_distilled:
-            self.adapters.set_scale(DISTILLED, self.distill_scales[min(index, 1)])
+            self.adapters.set_scale(DISTILLED, self.distill_scales[min(stage, 1)])
         if not self.activated:
             self.adapters.activate(self.fuse_budget_bytes)
             self.activated = True

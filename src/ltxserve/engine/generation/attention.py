@@ -11,7 +11,7 @@ prompt needs a mask, stays on PyTorch's SDPA. docs/performance.md lists the pack
 from __future__ import annotations
 
 import importlib.util
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import torch
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 AttentionChoice = Literal["auto", "sdpa", "flash", "flash3", "cudnn", "sage"]
-CHOICES: tuple[str, ...] = ("auto", "sdpa", "flash", "flash3", "cudnn", "sage")
+CHOICES: tuple[str, ...] = get_args(AttentionChoice)
 # Our names → diffusers' AttentionBackendName values.
 DIFFUSERS_NAME = {
     "sdpa": "native",

@@ -9,7 +9,7 @@ step at each new shape (stage 1, stage 2, another size) compiles; later steps re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import torch
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
 
 CompileChoice = Literal["none", "blocks"]
-COMPILE_CHOICES: tuple[str, ...] = ("none", "blocks")
+COMPILE_CHOICES: tuple[str, ...] = get_args(CompileChoice)
 # Shapes differ per stage and size: let dynamo mark sizes dynamic after the first change instead of
 # compiling one graph per resolution; the dynamic-shape cache holds a few variants per block.
 RECOMPILE_LIMIT = 16

@@ -10,21 +10,27 @@ import numpy as np
 import torch
 
 from ltxserve.arrays.image import fit_image
-from ltxserve.engine.generation import geometry as lat
-from ltxserve.engine.generation.geometry import AudioShape
+from ltxserve.engine.generation import tokens as lat
 from ltxserve.engine.generation.vae import encode_audio, encode_video
+from ltxserve.engine.geometry import LatentGeometry, VideoGrid
 from ltxserve.engine.model import ModelParts
 from ltxserve.engine.request import VideoContext
 
 
 def write_video_context(
-    model: ModelParts, clean: torch.Tensor, mask: torch.Tensor, context: VideoContext, height: int, width: int
+    model: ModelParts,
+    geometry: LatentGeometry,
+    grid: VideoGrid,
+    clean: torch.Tensor,
+    mask: torch.Tensor,
+    context: VideoContext,
 ) -> None:
-    """Put the encoded context frames into (1, T, C) `clean` / (1, T, 1) `mask`, in place."""
-    frames = np.stack([fit_image(frame, width, height) for frame in context.frames])  # (F, H, W, 3)
+    """Put the encoded context frames (at the grid's pixel size) into (1, T, C) `clean` / (1, T, 1) `mask`,
+    in place."""
+    frames = np.stack([fit_image(frame, grid.width, grid.height) for frame in context.frames])  # (F, H, W, 3)
     pixels = torch.from_numpy(frames).permute(3, 0, 1, 2)[None].float() / 127.5 - 1.0  # (1, 3, F, H, W)
     tokens = lat.pack_video(encode_video(model.video_vae, pixels)).cpu()  # (1, (k+1)·h·w, C)
-    per_frame = tokens.shape[1] // (1 + (len(frames) - 1) // model.scales.temporal)
+    per_frame = tokens.shape[1] // geometry.scales.video_frames(len(frames))
     if context.at_end:
         # The context's first latent frame holds one pixel frame and cannot line up with the segment's
         # grid at its end; its other k latent frames (8 pixel frames each) fill the segment's last k.
@@ -38,19 +44,17 @@ def write_video_context(
 
 def write_audio_context(
     model: ModelParts,
-    shape: AudioShape,
+    geometry: LatentGeometry,
     clean: torch.Tensor,
     mask: torch.Tensor,
     context: VideoContext,
-    fps: float,
 ) -> None:
     """Put the encoded context audio into (1, T, C·M) `clean` / (1, T, 1) `mask`, in place."""
     audio = context.audio
     if audio is None:
         return
-    seconds = len(context.frames) / fps
-    window = AudioShape.for_duration(shape.channels, shape.mel_bins, seconds, model.scales)
-    frames = min(shape.frames, window.frames)
+    seconds = len(context.frames) / geometry.fps
+    frames = min(geometry.audio.frames, geometry.scales.audio_frames(seconds))
     latent = encode_audio(model.audio_vae, audio.waveform, audio.sample_rate, seconds, model.mel_config)
     tokens = lat.pack_audio(latent).cpu()[:, :frames]
     frames = tokens.shape[1]

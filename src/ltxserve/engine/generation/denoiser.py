@@ -1,20 +1,27 @@
-"""The model contract of the sampler: `denoiser(video, audio, sigma) -> (x̂₀ video, x̂₀ audio)`.
+"""The model contract of the sampler: `denoiser(video, audio, sigma, inputs) -> (x̂₀ video, x̂₀ audio)`.
 
-One call batches every guidance pass the step needs into a single transformer forward.
+One call batches every guidance pass the step needs into a single transformer forward. Wrappers with the
+same call (k-diffusion's model-wrapper pattern) change what a step computes: `reuse.GuidanceReuse`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
 
-from ltxserve.engine.generation.geometry import TokenState
-from ltxserve.engine.generation.guidance import Pass, PassPlan, combine, split_batch
 from ltxserve.engine.generation.passes import PassMasks
 from ltxserve.engine.generation.stage_memo import TensorMemo, memoize_rope, tensor_key
+from ltxserve.engine.generation.tokens import TokenState
+from ltxserve.engine.guidance import (
+    GuidanceBatch,
+    GuidancePass,
+    combine,
+    split_batch,
+)
 from ltxserve.engine.request import Guidance
 from ltxserve.engine.text.encode import TextContext
 
@@ -23,47 +30,48 @@ if TYPE_CHECKING:
 
 # The transformer's timestep embedding expects σ scaled to [0, 1000].
 TIMESTEP_SCALE = 1000.0
+# Per-pass x̂₀ predictions of one modality, (B, T, C) each.
+Predictions = dict[GuidancePass, torch.Tensor]
 
 
 @dataclass(frozen=True)
-class Conditioning:
-    """What stays fixed across the steps of one stage."""
+class StageInputs:
+    """What the denoiser needs besides the tokens, fixed across the steps of one stage: the prompts'
+    text contexts, the guidance and the batch layout of its passes."""
 
     positive: TextContext
     negative: TextContext | None
     video_guidance: Guidance
     audio_guidance: Guidance
-    plan: PassPlan
+    batch: GuidanceBatch
     stg_blocks: tuple[int, ...]
     fps: float
-    # Audio-only generation: the (dummy) video stream must not influence audio at all.
-    audio_only: bool = False
+    # The video stream is a stand-in (a request without pixels): it must not influence the audio at all.
+    stand_in_video: bool = False
     # Per-stage memo of the batched text contexts, keyed by the passes they were stacked for.
-    batched: dict[tuple[Pass, ...], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(
+    batched: dict[tuple[GuidancePass, ...], tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 
-    def contexts(self, plan: PassPlan, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def contexts(
+        self, batch: GuidanceBatch, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Video context, audio context and mask stacked in pass order (P·B, L, D), built once per stage."""
-        if plan.passes not in self.batched:
-            contexts = [self.negative if p is Pass.NEGATIVE else self.positive for p in plan.passes]
+        if batch.passes not in self.batched:
+            contexts = [self.negative if p is GuidancePass.NEGATIVE else self.positive for p in batch.passes]
             if any(c is None for c in contexts):
                 raise ValueError("a negative pass needs a negative prompt context")
             present = [c for c in contexts if c is not None]
-            self.batched[plan.passes] = (
+            self.batched[batch.passes] = (
                 torch.cat([c.video for c in present]).to(dtype),
                 torch.cat([c.audio for c in present]).to(dtype),
                 torch.cat([c.mask for c in present]),
             )
-        return self.batched[plan.passes]
+        return self.batched[batch.passes]
 
 
-@dataclass
-class GuidanceCache:
-    """Last step's guidance delta (guided − conditional) per modality, for `acceleration` reuse."""
-
-    video: torch.Tensor | None = None
-    audio: torch.Tensor | None = None
+# The sampler's model: guided x̂₀ of both modalities at σ (a `Denoiser`, or a wrapper around one).
+DenoiseFn = Callable[[TokenState, TokenState, float, StageInputs], tuple[torch.Tensor, torch.Tensor]]
 
 
 class Denoiser:
@@ -77,45 +85,36 @@ class Denoiser:
         self.dtype = dtype
         self.forward_seconds = 0.0  # time spent inside the transformer (for the overhead benchmark)
         self._ones_cache: dict[tuple[int, torch.device], torch.Tensor] = {}
-        # Coordinates repeated per pass, the same tensor at every step, so the RoPE memo hits.
+        # Coordinates repeated per guidance pass, the same tensor at every step, so the RoPE memo hits.
         self._coords: TensorMemo[torch.Tensor] = TensorMemo()
         self.rope_memos = memoize_rope(transformer)
 
     def __call__(
-        self,
-        video: TokenState,
-        audio: TokenState,
-        sigma: float,
-        cond: Conditioning,
-        cache: GuidanceCache | None = None,
-        refresh: bool = True,
+        self, video: TokenState, audio: TokenState, sigma: float, inputs: StageInputs
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Guided x̂₀ for both modalities at noise level σ; reuses `cache` deltas when not `refresh`."""
-        reuse = not refresh and cache is not None and cache.video is not None
-        plan = PassPlan((Pass.COND,), False, False) if reuse else cond.plan
-        video_v, audio_v = self._forward(video, audio, sigma, cond, plan)
+        """Guided x̂₀ for both modalities at noise level σ: every guidance pass of the stage in one forward."""
+        video_preds, audio_preds = self.predictions(video, audio, sigma, inputs, inputs.batch)
+        return combine(video_preds, inputs.video_guidance), combine(audio_preds, inputs.audio_guidance)
+
+    def predictions(
+        self, video: TokenState, audio: TokenState, sigma: float, inputs: StageInputs, batch: GuidanceBatch
+    ) -> tuple[Predictions, Predictions]:
+        """Unguided x̂₀ of every pass in `batch`, per modality, from one forward call."""
+        video_v, audio_v = self._forward(video, audio, sigma, inputs, batch)
         video_x0 = _to_denoised(video.latent, video_v, video.mask, sigma)
         audio_x0 = _to_denoised(audio.latent, audio_v, audio.mask, sigma)
-        video_preds, audio_preds = split_batch(video_x0, plan), split_batch(audio_x0, plan)
-        if reuse:
-            assert cache is not None and cache.video is not None and cache.audio is not None
-            return video_preds[Pass.COND] + cache.video, audio_preds[Pass.COND] + cache.audio
-        video_out = combine(video_preds, cond.video_guidance)
-        audio_out = combine(audio_preds, cond.audio_guidance)
-        if cache is not None:
-            cache.video = video_out - video_preds[Pass.COND]
-            cache.audio = audio_out - audio_preds[Pass.COND]
-        return video_out, audio_out
+        return split_batch(video_x0, batch), split_batch(audio_x0, batch)
 
     def _forward(
-        self, video: TokenState, audio: TokenState, sigma: float, cond: Conditioning, plan: PassPlan
+        self, video: TokenState, audio: TokenState, sigma: float, inputs: StageInputs, batch: GuidanceBatch
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One transformer call over all passes of `plan`, stacked on the batch axis (P·B, T, C)."""
-        n = len(plan.passes)
-        video_ctx, audio_ctx, ctx_mask = cond.contexts(plan, self.dtype)
+        """One transformer call over all passes of `batch`, stacked on the batch axis (P·B, T, C)."""
+        n = len(batch.passes)
+        video_ctx, audio_ctx, ctx_mask = inputs.contexts(batch, self.dtype)
 
         device = video.latent.device
-        self._set_masks(plan)
+        perturbed = GuidancePass.PERTURBED in batch.passes
+        self._set_masks(batch)
         sigmas = torch.full((n,), sigma * TIMESTEP_SCALE, device=device)
         start = time.perf_counter()
         try:
@@ -130,14 +129,12 @@ class Denoiser:
                 audio_sigma=sigmas,
                 encoder_attention_mask=ctx_mask,
                 audio_encoder_attention_mask=ctx_mask,
-                fps=cond.fps,
+                fps=inputs.fps,
                 video_coords=self._repeated(video.coords, n),
                 audio_coords=self._repeated(audio.coords, n),
-                isolate_modalities=cond.audio_only,
-                spatio_temporal_guidance_blocks=list(cond.stg_blocks)
-                if Pass.PERTURBED in plan.passes
-                else None,
-                perturbation_mask=self._ones(n, device) if Pass.PERTURBED in plan.passes else None,
+                isolate_modalities=inputs.stand_in_video,
+                spatio_temporal_guidance_blocks=list(inputs.stg_blocks) if perturbed else None,
+                perturbation_mask=self._ones(n, device) if perturbed else None,
                 use_cross_timestep=True,
                 return_dict=False,
             )
@@ -146,17 +143,18 @@ class Denoiser:
             self.forward_seconds += time.perf_counter() - start
         return video_v.float(), audio_v.float()
 
-    def _set_masks(self, plan: PassPlan) -> None:
+    def _set_masks(self, batch: GuidanceBatch) -> None:
         """Per-sample masks (host tuples): STG only in the PERTURBED sample, isolation only in ISOLATED."""
 
-        def zero_at(kind: Pass | None) -> tuple[float, ...]:
-            return tuple(0.0 if p is kind else 1.0 for p in plan.passes)
+        def zero_at(kind: GuidancePass | None) -> tuple[float, ...]:
+            return tuple(0.0 if p is kind else 1.0 for p in batch.passes)
 
-        if Pass.PERTURBED in plan.passes:
-            self.masks.video_stg = zero_at(Pass.PERTURBED if plan.video_stg else None)
-            self.masks.audio_stg = zero_at(Pass.PERTURBED if plan.audio_stg else None)
-        if Pass.ISOLATED in plan.passes:
-            self.masks.cross_modal = zero_at(Pass.ISOLATED)
+        perturbed = GuidancePass.PERTURBED
+        if perturbed in batch.passes:
+            self.masks.video_stg = zero_at(perturbed if batch.video_stg else None)
+            self.masks.audio_stg = zero_at(perturbed if batch.audio_stg else None)
+        if GuidancePass.ISOLATED in batch.passes:
+            self.masks.cross_modal = zero_at(GuidancePass.ISOLATED)
 
     def _repeated(self, coords: torch.Tensor, n: int) -> torch.Tensor:
         """(1, D, T, 2) → (n, D, T, 2), built once per stage and pass count."""

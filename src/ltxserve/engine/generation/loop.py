@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ltxserve.engine.generation.denoiser import Conditioning, Denoiser, GuidanceCache
-from ltxserve.engine.generation.geometry import TokenState
+from ltxserve.engine.generation.denoiser import DenoiseFn, StageInputs
 from ltxserve.engine.generation.sampling import (
     GradientEstimator,
     churn_sigma,
@@ -17,33 +16,21 @@ from ltxserve.engine.generation.sampling import (
     renoise,
     velocity,
 )
+from ltxserve.engine.generation.tokens import TokenState
 from ltxserve.engine.request import GenerationCancelled
 
 
 @dataclass(frozen=True)
 class SamplerOptions:
-    """How the loop steps: gradient estimation, restart noise, and guidance reuse (`acceleration`)."""
+    """How the loop steps: gradient estimation and restart noise."""
 
     gradient_gamma: float = 0.0
     restart: bool = False
-    # Guidance passes run every `guidance_every` steps and their delta is reused in between;
-    # the first and last `guided_edges` steps always run every pass (they fix layout and detail).
-    guidance_every: int = 1
-    guided_edges: int = 2
-
-
-def should_refresh(step: int, steps: int, options: SamplerOptions) -> bool:
-    """Whether step `step` of `steps` runs all guidance passes (True) or reuses the last delta."""
-    if options.guidance_every <= 1:
-        return True
-    if step < options.guided_edges or step >= steps - options.guided_edges:
-        return True
-    return (step - options.guided_edges) % options.guidance_every == 0
 
 
 def denoise(
-    denoiser: Denoiser,
-    cond: Conditioning,
+    model: DenoiseFn,
+    inputs: StageInputs,
     video: TokenState,
     audio: TokenState,
     sigmas: Sequence[float],
@@ -52,9 +39,8 @@ def denoise(
     on_step: Callable[[int, int], None],
     should_cancel: Callable[[], bool],
 ) -> tuple[TokenState, TokenState]:
-    """Euler sampling from sigmas[0] to sigmas[-1] = 0; x̂₀ from the guided denoiser at each step."""
+    """Euler sampling from sigmas[0] to sigmas[-1] = 0; x̂₀ from the guided `model` at each step."""
     steps = len(sigmas) - 1
-    cache = GuidanceCache() if options.guidance_every > 1 else None
     video_ge, audio_ge = GradientEstimator(options.gradient_gamma), GradientEstimator(options.gradient_gamma)
     for i in range(steps):
         if should_cancel():
@@ -67,8 +53,7 @@ def denoise(
                 audio = audio.with_latent(renoise(audio.latent, sigma, sigma_hat, audio.mask, generator))
                 sigma = sigma_hat
 
-        refresh = should_refresh(i, steps, options)
-        video_x0, audio_x0 = denoiser(video, audio, sigma, cond, cache, refresh)
+        video_x0, audio_x0 = model(video, audio, sigma, inputs)
         video_x0 = keep_clean(video_x0, video.mask, video.clean)
         audio_x0 = keep_clean(audio_x0, audio.mask, audio.clean)
 

@@ -1,4 +1,4 @@
-"""Per-sample pass controls for a batched transformer call.
+"""Per-sample guidance-pass controls for a batched transformer call.
 
 diffusers' LTX-2 transformer takes STG and modality isolation as switches for the whole batch, and its
 STG perturbs video and audio self-attention together. Guidance batches different passes into one call

@@ -17,29 +17,18 @@ from ltxserve.engine.adapters.per_request import RequestAdapters
 from ltxserve.engine.generation import schedules
 from ltxserve.engine.generation.attention import use_attention
 from ltxserve.engine.generation.compiled import compile_blocks
-from ltxserve.engine.generation.conditioning import (
-    VideoPlan,
-    audio_tokens,
-    dummy_video_tokens,
-    renoise_tokens,
-    video_tokens,
-)
-from ltxserve.engine.generation.denoiser import Conditioning, Denoiser
-from ltxserve.engine.generation.geometry import (
-    AudioShape,
-    TokenState,
-    VideoShape,
-    pack_video,
-    unpack_audio,
-    unpack_video,
-)
-from ltxserve.engine.generation.guidance import Pass, PassPlan, plan_passes
+from ltxserve.engine.generation.conditioning import audio_tokens, renoise_tokens, video_tokens
+from ltxserve.engine.generation.denoiser import Denoiser, StageInputs
 from ltxserve.engine.generation.loop import SamplerOptions, denoise
 from ltxserve.engine.generation.passes import install_pass_controls
+from ltxserve.engine.generation.reuse import with_guidance_reuse
 from ltxserve.engine.generation.tiling import Tiling
+from ltxserve.engine.generation.tokens import TokenState, pack_video, unpack_audio, unpack_video
 from ltxserve.engine.generation.tuning import Tuning
 from ltxserve.engine.generation.upsample import upsample_video_tokens
 from ltxserve.engine.generation.vae import decode_audio, decode_video
+from ltxserve.engine.geometry import LatentGeometry, joint_request
+from ltxserve.engine.guidance import CONDITIONAL_ONLY, GuidancePass, request_batch
 from ltxserve.engine.memory.placement import AppliedPlacement, apply_placement
 from ltxserve.engine.memory.profiles import placement_for
 from ltxserve.engine.model import ModelParts
@@ -51,8 +40,6 @@ from ltxserve.engine.text.prompts import ExpansionRequest, PromptExpander
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
 
-# `acceleration` → run every guidance pass only every N steps and reuse the delta in between (docs/engine.md).
-GUIDANCE_EVERY = {"none": 1, "regular": 2, "high": 3, "full": 4}
 MAX_SEED = 2**31 - 1
 PROMPT_CACHE_SIZE = 32
 
@@ -101,11 +88,10 @@ class Engine:
     ) -> Engine:
         """Load the model folder under a placement profile (docs/memory.md); `resident` loads straight onto
         the device, the others load on the host and `apply_placement` moves what belongs on the device."""
-        plan = placement_for(profile)
         parts = ModelParts.load(
             Path(model_dir), device=device if profile == "resident" else "cpu", dtype=dtype
         )
-        placement = apply_placement(parts, plan, device)
+        placement = apply_placement(parts, placement_for(profile), device)
         return cls(replace(parts, compute_device=torch.device(device)), tuning, placement)
 
     def generate(
@@ -116,7 +102,10 @@ class Engine:
     ) -> GenerationResult:
         progress = on_progress or (lambda stage, step, total: None)
         cancelled = should_cancel or (lambda: False)
-        request = self._distilled_weights(request)
+        # Every mode runs as one joint audio-video generation (text-to-audio without pixels), with one
+        # latent geometry computed here and passed down.
+        request = joint_request(self._distilled_weights(request))
+        geometry = LatentGeometry.of(request, self.parts.channels, self.parts.scales)
         seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
         generator = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode(), self.adapters.applied(request) as adapters:
@@ -127,20 +116,20 @@ class Engine:
                     request = self._expand_prompt(request, seed, progress, warnings)
                 # 1. Text
                 progress("encode_prompt", 0, 1)
-                cond = self._conditioning(request, adapters.text_signature())
+                inputs = self._stage_inputs(request, geometry, adapters.text_signature())
                 progress("encode_prompt", 1, 1)
-            # 2. Denoise (stage 1 at half size when two-stage)
-            adapters.use_pass(0)
+            # 2. Denoise: stage 1 (at half size when two-stage)
+            adapters.enter_stage(0)
             if adapters.fallback_warning:
                 warnings.append(adapters.fallback_warning)
-            result = self._first_stage(request, cond, generator, progress, cancelled)
-            # 3. Upsample and refine
-            if request.use_multiscale and request.mode != "text_to_audio":
-                adapters.use_pass(1)
-                result = self._refine_stage(request, cond, result, generator, progress, cancelled)
+            result = self._first_stage(request, geometry, inputs, generator, progress, cancelled)
+            # 3. Upsample and refine (two-stage)
+            if geometry.two_stage:
+                adapters.enter_stage(1)
+                result = self._refine_stage(request, geometry, inputs, result, generator, progress, cancelled)
             # 4. Decode
-            frames = self._decode_video(request, result.video, progress)
-            waveform, rate = self._decode_audio(request, result.audio, progress)
+            frames = self._decode_video(geometry, result.video, progress)
+            waveform, rate = self._decode_audio(request, geometry, result.audio, progress)
         return GenerationResult(
             frames=frames,
             waveform=waveform,
@@ -148,8 +137,8 @@ class Engine:
             fps=request.fps,
             seed=seed,
             prompt=request.prompt,
-            width=request.width if frames is not None else 0,
-            height=request.height if frames is not None else 0,
+            width=geometry.video.width,
+            height=geometry.video.height,
             num_frames=request.num_frames,
             warnings=tuple(warnings),
         )
@@ -158,7 +147,7 @@ class Engine:
 
     def _distilled_weights(self, request: EngineRequest) -> EngineRequest:
         """A distilled request runs a distilled checkpoint as it is, a dev one with the distilled LoRA at
-        full strength on both passes (docs/endpoints.md)."""
+        full strength in both stages (docs/endpoints.md)."""
         if not request.distilled:
             return request
         return replace(request, distill_lora_scales=(0.0, 0.0) if self.parts.distilled else (1.0, 1.0))
@@ -178,25 +167,28 @@ class Engine:
         progress("expand_prompt", 1, 1)
         return replace(request, prompt=prompt)
 
-    def _conditioning(self, request: EngineRequest, text_adapters: TextSignature) -> Conditioning:
-        audio_active = request.audio is None or request.audio.strength < 1.0
-        video_guidance = Guidance() if request.mode == "text_to_audio" else request.video_guidance
-        plan = plan_passes(video_guidance, request.audio_guidance, audio_active=audio_active)
+    def _stage_inputs(
+        self, request: EngineRequest, geometry: LatentGeometry, text_adapters: TextSignature
+    ) -> StageInputs:
+        """Prompt contexts and guidance for stage 1 (frozen input audio takes no audio guidance)."""
+        batch = request_batch(request)
         positive = self._encode(request.prompt, text_adapters)
         negative = (
-            self._encode(request.negative_prompt, text_adapters) if Pass.NEGATIVE in plan.passes else None
+            self._encode(request.negative_prompt, text_adapters)
+            if GuidancePass.NEGATIVE in batch.passes
+            else None
         )
-        return Conditioning(
+        return StageInputs(
             positive=positive,
             negative=negative,
-            video_guidance=video_guidance,
+            video_guidance=request.video_guidance,
             audio_guidance=request.audio_guidance,
-            plan=plan,
+            batch=batch,
             stg_blocks=request.stg_blocks
             if request.stg_blocks is not None
             else self.parts.default_stg_blocks,
             fps=request.fps,
-            audio_only=request.mode == "text_to_audio",
+            stand_in_video=not geometry.has_video,
         )
 
     def _encode(self, prompt: str, text_adapters: TextSignature) -> TextContext:
@@ -215,43 +207,34 @@ class Engine:
     def _first_stage(
         self,
         request: EngineRequest,
-        cond: Conditioning,
+        geometry: LatentGeometry,
+        inputs: StageInputs,
         generator: torch.Generator,
         progress: ProgressFn,
         cancelled: CancelFn,
     ) -> StageResult:
-        scale = 2 if request.use_multiscale and request.mode != "text_to_audio" else 1
-        seconds = request.num_frames / request.fps
-        audio_shape = AudioShape.for_duration(
-            self.parts.audio_channels, self.parts.audio_mel_bins, seconds, self.parts.scales
-        )
-        audio = audio_tokens(
+        """Noise plus the request's conditions, denoised with the request's scheduler and guidance."""
+        context = request.video_context
+        audio = audio_tokens(self.parts, geometry, request.audio, generator, context=context)
+        video = video_tokens(
             self.parts,
-            audio_shape,
-            request.audio,
-            seconds,
+            geometry,
+            geometry.first_stage,
+            request.image,
+            request.end_image,
             generator,
-            context=request.video_context,
-            fps=request.fps,
+            context=context,
         )
-        if request.mode == "text_to_audio":
-            video = dummy_video_tokens(self.parts, request.fps)
-        else:
-            plan = self._video_plan(request, scale)
-            video = video_tokens(
-                self.parts, plan, request.image, request.end_image, generator, context=request.video_context
-            )
         # The reference's fixed token count for the ltx2 shift, whatever the size (docs/engine.md).
         sigmas = schedules.sigmas_for(request.scheduler, request.num_inference_steps)
         options = SamplerOptions(
-            gradient_gamma=request.gradient_estimation_gamma,
-            restart=request.use_restart_sampling,
-            guidance_every=GUIDANCE_EVERY[request.acceleration],
+            gradient_gamma=request.gradient_estimation_gamma, restart=request.use_restart_sampling
         )
-        stage = "denoise" if scale == 1 else "denoise_stage1"
+        model = with_guidance_reuse(self.denoiser, request.acceleration, len(sigmas) - 1)
+        stage = "denoise_stage1" if geometry.two_stage else "denoise"
         video, audio = denoise(
-            self.denoiser,
-            cond,
+            model,
+            inputs,
             video,
             audio,
             sigmas,
@@ -265,7 +248,8 @@ class Engine:
     def _refine_stage(
         self,
         request: EngineRequest,
-        cond: Conditioning,
+        geometry: LatentGeometry,
+        inputs: StageInputs,
         first: StageResult,
         generator: torch.Generator,
         progress: ProgressFn,
@@ -273,15 +257,14 @@ class Engine:
     ) -> StageResult:
         """Upsample ×2 in latent space, re-noise to the refine schedule's start, refine without guidance."""
         progress("upsample", 0, 1)
-        small = self._video_plan(request, 2)
-        latent = unpack_video(first.video.output_tokens(), small.shape)
+        latent = unpack_video(first.video.output_tokens(), geometry.first_stage.shape)
         upsampled = upsample_video_tokens(self.parts, latent)
         progress("upsample", 1, 1)
         sigmas = schedules.refine_sigmas()
-        plan = self._video_plan(request, 1)
         video = video_tokens(
             self.parts,
-            plan,
+            geometry,
+            geometry.video,
             request.image,
             request.end_image,
             generator,
@@ -290,16 +273,16 @@ class Engine:
             context=request.video_context,
         )
         audio = renoise_tokens(first.audio, sigmas[0], generator)
-        refine_cond = replace(
-            cond,
+        unguided = replace(
+            inputs,
             negative=None,
             video_guidance=Guidance(),
             audio_guidance=Guidance(),
-            plan=PassPlan((Pass.COND,), False, False),
+            batch=CONDITIONAL_ONLY,
         )
         video, audio = denoise(
             self.denoiser,
-            refine_cond,
+            unguided,
             video,
             audio,
             sigmas,
@@ -311,45 +294,36 @@ class Engine:
         return StageResult(video, audio)
 
     def _decode_video(
-        self, request: EngineRequest, video: TokenState, progress: ProgressFn
+        self, geometry: LatentGeometry, video: TokenState, progress: ProgressFn
     ) -> np.ndarray | None:
-        if request.mode == "text_to_audio":
+        """Frames (F, H, W, 3) uint8; none for the stand-in stream of a request without pixels."""
+        if not geometry.has_video:
             return None
         progress("decode_video", 0, 1)
-        plan = self._video_plan(request, 1)
-        tiling = Tiling() if self.placement.plan.tiled_decode else None
-        frames = decode_video(self.parts.video_vae, unpack_video(video.output_tokens(), plan.shape), tiling)
+        tiling = Tiling() if self.placement.placement.tiled_decode else None
+        latent = unpack_video(video.output_tokens(), geometry.video.shape)
+        frames = decode_video(self.parts.video_vae, latent, tiling)
         progress("decode_video", 1, 1)
-        return frames[: request.num_frames]
+        return frames[: geometry.num_frames]
 
     def _decode_audio(
-        self, request: EngineRequest, audio: TokenState, progress: ProgressFn
+        self, request: EngineRequest, geometry: LatentGeometry, audio: TokenState, progress: ProgressFn
     ) -> tuple[np.ndarray | None, int]:
         if not request.generate_audio:
             return None, self.parts.audio_output_rate
-        seconds = request.num_frames / request.fps
-        if request.audio is not None and request.audio.strength >= 1.0:
+        seconds = geometry.seconds
+        if request.audio is not None and request.audio.frozen:
             # The input conditions the video unchanged: hand it back exactly, at its own rate.
             return _exact_input(
                 request.audio.track, request.audio.sample_rate, seconds
             ), request.audio.sample_rate
         progress("decode_audio", 0, 1)
-        shape = AudioShape.for_duration(
-            self.parts.audio_channels, self.parts.audio_mel_bins, seconds, self.parts.scales
-        )
         waveform = decode_audio(
-            self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), shape)
+            self.parts.audio_vae, self.parts.vocoder, unpack_audio(audio.output_tokens(), geometry.audio)
         )
         rate = self.parts.audio_output_rate
         progress("decode_audio", 1, 1)
         return fit_length(waveform, round(seconds * rate)), rate
-
-    def _video_plan(self, request: EngineRequest, downscale: int) -> VideoPlan:
-        height, width = request.height // downscale, request.width // downscale
-        shape = VideoShape.for_pixels(
-            self.parts.video_channels, request.num_frames, height, width, self.parts.scales
-        )
-        return VideoPlan(shape, height, width, request.num_frames, request.fps)
 
 
 def _exact_input(waveform: np.ndarray, rate: int, seconds: float) -> np.ndarray:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ltxserve.engine.adapters.per_request import CACHE_BYTES
+from ltxserve.engine.generation.attention import AttentionChoice
+from ltxserve.engine.generation.compiled import CompileChoice
 
 
 class TuningSettings(Protocol):
@@ -14,9 +16,9 @@ class TuningSettings(Protocol):
     @property
     def lora_memory_bytes(self) -> int: ...
     @property
-    def attention(self) -> str: ...
+    def attention(self) -> AttentionChoice: ...
     @property
-    def compile(self) -> str: ...
+    def compile(self) -> CompileChoice: ...
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,9 @@ class Tuning:
     # Host memory for parsed LoRA files, least recently used first.
     lora_memory_bytes: int = CACHE_BYTES
     # Attention kernel (engine/generation/attention.py): `auto` picks the fastest one installed for the device.
-    attention: str = "auto"
+    attention: AttentionChoice = "auto"
     # `blocks`: torch.compile the repeated transformer blocks (engine/generation/compiled.py); `none` until measured.
-    compile: str = "none"
+    compile: CompileChoice = "none"
 
     @classmethod
     def from_settings(cls, settings: TuningSettings) -> Tuning:

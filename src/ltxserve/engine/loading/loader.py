@@ -269,19 +269,19 @@ def model_facts(info: ckpt.CheckpointInfo, text_config: TextWidths) -> ModelFact
     """Derived numbers, from metadata only."""
     config = info.config
     audio = module_configs.audio_settings(config)
-    temporal, spatial = module_configs.video_vae_scale_factors(config["vae"])
+    scales, channels = module_configs.latent_scales(config), module_configs.latent_channels(config)
     return ModelFacts(
         model_version=info.model_version,
         num_transformer_blocks=config["transformer"].get("num_layers", 48),
-        video_latent_channels=config["vae"].get("latent_channels", 128),
-        video_temporal_scale=temporal,
-        video_spatial_scale=spatial,
-        audio_latent_channels=audio["latent_channels"],
-        audio_latent_mel_bins=audio["mel_bins"] // audio["downsample"],
+        video_latent_channels=channels.video,
+        video_temporal_scale=scales.temporal,
+        video_spatial_scale=scales.spatial,
+        audio_latent_channels=channels.audio,
+        audio_latent_mel_bins=channels.audio_mel_bins,
         audio_mel_bins=audio["mel_bins"],
         audio_sample_rate=audio["sample_rate"],
         audio_hop_length=audio["hop_length"],
-        audio_latents_per_second=module_configs.audio_latents_per_second(config),
+        audio_latents_per_second=scales.audio_per_second,
         output_sample_rate=config["vocoder"]["bwe"]["output_sampling_rate"],
         text_hidden_size=text_config.hidden_size,
         text_num_hidden_states=text_config.num_hidden_layers + 1,

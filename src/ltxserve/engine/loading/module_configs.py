@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ltxserve.engine.geometry import LatentChannels, LatentScales
 from ltxserve.engine.loading.convert_keys import DOWNSAMPLE_TYPES, UPSAMPLE_TYPES, block_params
 
 
@@ -300,3 +301,19 @@ def audio_latents_per_second(config: dict[str, Any]) -> float:
     """Audio latent frames per second: sample rate / hop / temporal downsampling (25 for LTX-2.3)."""
     audio = audio_settings(config)
     return audio["sample_rate"] / audio["hop_length"] / audio["downsample"]
+
+
+def latent_scales(config: dict[str, Any]) -> LatentScales:
+    """The VAEs' compression as the checkpoint's config states it (8, 32 and 25 for LTX-2.3)."""
+    temporal, spatial = video_vae_scale_factors(config["vae"])
+    return LatentScales(temporal=temporal, spatial=spatial, audio_per_second=audio_latents_per_second(config))
+
+
+def latent_channels(config: dict[str, Any]) -> LatentChannels:
+    """The latent widths the checkpoint's config states (128 video channels, 8 × 16 audio for LTX-2.3)."""
+    audio = audio_settings(config)
+    return LatentChannels(
+        video=config["vae"].get("latent_channels", 128),
+        audio=audio["latent_channels"],
+        audio_mel_bins=audio["mel_bins"] // audio["downsample"],
+    )

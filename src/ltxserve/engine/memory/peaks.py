@@ -8,15 +8,15 @@ with the real widths (tests/engine/memory/test_memory.py checks both), see docs/
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ltxserve.engine.geometry import LatentChannels, LatentGeometry, LatentScales
 from ltxserve.engine.memory.profiles import PROFILES, Placement, placement_for
 
 GIB = 1024**3
 # Bytes per element of each storage or compute dtype name.
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2, "float8": 1}
-STAGES = ("text", "expand", "stage1", "upsample", "refine", "decode_video", "decode_audio")
 
 # Live activation elements of one transformer forward per (pass × token × stream width): per-token AdaLN
 # modulations, RoPE tables, q/k/v, the 4× feed-forward (measured 35.5 at widths 32 and 4096).
@@ -55,6 +55,12 @@ class PartSizes:
     video_width: int
     audio_width: int
     video_channels: int
+    # The latent geometry's factors, from the same config (engine/geometry.py; flat, for /health's JSON).
+    audio_channels: int
+    audio_mel_bins: int  # latent mel bins (after the audio VAE)
+    video_temporal_scale: int
+    video_spatial_scale: int
+    audio_latents_per_second: float
     text_hidden: int
     text_layers: int
     text_intermediate: int
@@ -69,6 +75,16 @@ class PartSizes:
     @property
     def decoders(self) -> int:
         return self.video_vae + self.audio_vae + self.vocoder + self.upsampler
+
+    @property
+    def scales(self) -> LatentScales:
+        return LatentScales(
+            self.video_temporal_scale, self.video_spatial_scale, self.audio_latents_per_second
+        )
+
+    @property
+    def channels(self) -> LatentChannels:
+        return LatentChannels(self.video_channels, self.audio_channels, self.audio_mel_bins)
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,13 @@ class RequestShape:
     @property
     def seconds(self) -> float:
         return self.num_frames / self.fps
+
+    def geometry(self, sizes: PartSizes) -> LatentGeometry:
+        """The latent grids this shape runs at (the pipeline's own `LatentGeometry`; no pixels: no video)."""
+        width, height = (self.width, self.height) if self.video else (0, 0)
+        return LatentGeometry.build(
+            width, height, self.num_frames, self.fps, self.two_stage, sizes.channels, sizes.scales
+        )
 
 
 @dataclass(frozen=True)
@@ -125,21 +148,11 @@ class MemoryEstimate:
 
 
 def usable_bytes(budget_bytes: int) -> int:
-    """What a plan may use of a device with `budget_bytes` (free memory, or total for `models fit`)."""
+    """What a memory plan may use of a device with `budget_bytes` (free memory, or total for `models fit`)."""
     return int(budget_bytes * (1 - DEVICE_MARGIN)) - DEVICE_RESERVE_BYTES
 
 
 # --- activations ---------------------------------------------------------------------------------
-
-
-def video_tokens(sizes: PartSizes, width: int, height: int, frames: int) -> int:
-    """(W/32)·(H/32)·((F−1)/8+1): 14,080 at 1280×704×121."""
-    return (width // 32) * (height // 32) * ((frames - 1) // 8 + 1)
-
-
-def audio_tokens(seconds: float) -> int:
-    """25 audio latents per second (engine.generation.geometry.AudioShape)."""
-    return max(1, round(seconds * 25))
 
 
 def transformer_activation(
@@ -174,8 +187,10 @@ def video_decode_activation(sizes: PartSizes, shape: RequestShape, tiled: bool, 
     per_pixel = sizes.video_decode_per_pixel * CONV_WORKSPACE
     if not tiled:
         return int(per_pixel * shape.num_frames * shape.width * shape.height * nbytes)
-    frames = min(shape.num_frames, 8 * (CHUNK_LATENTS - 1) + 1)
-    tile = frames * min(32 * TILE_LATENTS, shape.height) * min(32 * TILE_LATENTS, shape.width)
+    scales = sizes.scales
+    frames = min(shape.num_frames, scales.temporal * (CHUNK_LATENTS - 1) + 1)
+    tile_side = scales.spatial * TILE_LATENTS
+    tile = frames * min(tile_side, shape.height) * min(tile_side, shape.width)
     # Float32 canvases of one chunk: the blended tiles and the frames waiting for the next chunk's overlap.
     canvases = 2 * 3 * frames * shape.height * shape.width * 4
     return int(per_pixel * tile * nbytes + canvases)
@@ -184,7 +199,7 @@ def video_decode_activation(sizes: PartSizes, shape: RequestShape, tiled: bool, 
 def upsample_activation(sizes: PartSizes, shape: RequestShape, nbytes: int) -> int:
     """The ×2 upsampler over the stage-1 latent (half width and height), plus the float32 copies of the
     output latent that un-normalising and re-normalising make (engine/generation/upsample.py)."""
-    voxels = ((shape.num_frames - 1) // 8 + 1) * (shape.width // 64) * (shape.height // 64)
+    voxels = replace(shape, two_stage=True).geometry(sizes).first_stage.shape.tokens
     copies = UPSAMPLE_LATENT_COPIES * sizes.video_channels * 4 * voxels * 4
     return int(sizes.upsample_per_voxel * CONV_WORKSPACE * voxels * nbytes + copies)
 
@@ -201,12 +216,12 @@ def lora_params(sizes: PartSizes, shape: RequestShape) -> int:
     return shape.lora_params + (sizes.distilled_lora if shape.distilled_lora else 0)
 
 
-def transformer_on_device(sizes: PartSizes, plan: Placement, compute_bytes: int) -> int:
+def transformer_on_device(sizes: PartSizes, placement: Placement, compute_bytes: int) -> int:
     """Transformer bytes on the device while it runs: all of it, or the streamed window of blocks."""
-    storage = DTYPE_BYTES[plan.transformer_storage]
-    if plan.transformer_streamed:
+    storage = DTYPE_BYTES[placement.transformer_storage]
+    if placement.transformer_streamed:
         outside = sizes.transformer - sizes.num_blocks * sizes.transformer_block
-        held = outside + plan.streamed_blocks * sizes.transformer_block
+        held = outside + placement.streamed_blocks * sizes.transformer_block
     else:
         held = sizes.transformer
     upcast = sizes.largest_linear * compute_bytes if storage < compute_bytes else 0
@@ -217,36 +232,37 @@ def predict_peaks(
     sizes: PartSizes, shape: RequestShape, profile: str, compute_bytes: int = 2
 ) -> MemoryEstimate:
     """Peak device bytes of every stage the request runs, under `profile`."""
-    plan = placement_for(profile)
+    placement = placement_for(profile)
     b = compute_bytes
-    text_params = sizes.text_encoder * DTYPE_BYTES[plan.text_storage] + sizes.connectors * b
-    transformer = transformer_on_device(sizes, plan, b)
+    text_params = sizes.text_encoder * DTYPE_BYTES[placement.text_storage] + sizes.connectors * b
+    transformer = transformer_on_device(sizes, placement, b)
     decoders = sizes.decoders * b
     lora = lora_params(sizes, shape) * b
     # LoRA factors: cached on the device (resident), or on the host with a one-layer fuse working set.
-    lora_device = lora if plan.loras_on_device else min(lora, sizes.largest_linear * 4 * 2)
-    text_home = text_params if plan.text_on_device else 0
-    resident = decoders + transformer * (not plan.transformer_streamed) + text_home
+    lora_device = lora if placement.loras_on_device else min(lora, sizes.largest_linear * 4 * 2)
+    text_home = text_params if placement.text_on_device else 0
+    resident = decoders + transformer * (not placement.transformer_streamed) + text_home
     denoise = decoders + transformer + text_home + lora_device
-    text_phase = decoders + text_params + (0 if plan.transformer_leaves_for_text else transformer)
+    text_phase = decoders + text_params + (0 if placement.transformer_leaves_for_text else transformer)
     stages: dict[str, int] = {"text": text_phase + text_activation(sizes, shape, b)}
     if shape.expansion:
         stages["expand"] = text_phase + expansion_activation(sizes, shape, b)
-    vt = video_tokens(sizes, shape.width, shape.height, shape.num_frames) if shape.video else 1
-    at = audio_tokens(shape.seconds)
-    if shape.two_stage and shape.video:
-        small = video_tokens(sizes, shape.width // 2, shape.height // 2, shape.num_frames)
+    geometry = shape.geometry(sizes)
+    vt, at = geometry.video.shape.tokens, geometry.audio.frames
+    if geometry.two_stage:
+        small = geometry.first_stage.shape.tokens
         stages["stage1"] = denoise + transformer_activation(sizes, shape.passes, small, at, b)
         stages["upsample"] = denoise - lora_device + upsample_activation(sizes, shape, b)
         stages["refine"] = denoise + transformer_activation(sizes, 1, vt, at, b)
     else:
         stages["stage1"] = denoise + transformer_activation(sizes, shape.passes, vt, at, b)
-    after = denoise - lora_device - (transformer if plan.transformer_streamed else 0)
+    after = denoise - lora_device - (transformer if placement.transformer_streamed else 0)
     if shape.video:
-        stages["decode_video"] = after + video_decode_activation(sizes, shape, plan.tiled_decode, b)
+        tiled = placement.tiled_decode
+        stages["decode_video"] = after + video_decode_activation(sizes, shape, tiled, b)
     if shape.audio:
         stages["decode_audio"] = after + audio_decode_activation(sizes, shape, b)
-    return MemoryEstimate(profile, stages, resident, plan)
+    return MemoryEstimate(profile, stages, resident, placement)
 
 
 def choose_profile(

@@ -1,4 +1,4 @@
-"""Apply a placement profile to a loaded model: `apply_placement(parts, plan, device)` → `AppliedPlacement`.
+"""Apply a placement profile to a loaded model: `apply_placement(parts, placement, device)` → `AppliedPlacement`.
 
 diffusers does the heavy lifting: layerwise casting (fp8 storage, bf16 compute) and block-level group
 offloading with prefetch on a side stream. Written here, because neither covers it: keeping a module's
@@ -73,7 +73,7 @@ class HostHome:
 class AppliedPlacement:
     """A profile applied to one loaded model; `text_phase()` brackets every use of the text encoder."""
 
-    plan: Placement
+    placement: Placement
     device: torch.device
     text_homes: list[HostHome] = field(default_factory=list)
     transformer_home: HostHome | None = None
@@ -110,7 +110,7 @@ class AppliedPlacement:
             torch.cuda.empty_cache()  # hand the freed blocks back before the big activations come
 
     def describe(self) -> dict[str, str]:
-        return {"profile": self.plan.profile, "device": str(self.device), **self.plan.describe()}
+        return {"profile": self.placement.profile, "device": str(self.device), **self.placement.describe()}
 
 
 class PlacedParts(Protocol):
@@ -134,15 +134,15 @@ class PlacedParts(Protocol):
     def dtype(self) -> torch.dtype: ...
 
 
-def apply_placement(parts: PlacedParts, plan: Placement, device: str | torch.device) -> AppliedPlacement:
-    """Put `parts` (engine.model.ModelParts, loaded on the host or the device) where `plan` says."""
+def apply_placement(parts: PlacedParts, placement: Placement, device: str | torch.device) -> AppliedPlacement:
+    """Put `parts` (engine.model.ModelParts, loaded on the host or the device) where `placement` says."""
     device = torch.device(device)
-    applied = AppliedPlacement(plan, device)
+    applied = AppliedPlacement(placement, device)
     transformer = parts.transformer
-    if plan.transformer_storage == "float8":
+    if placement.transformer_storage == "float8":
         # diffusers' LTX-2 transformer skips its norms itself (`_skip_layerwise_casting_patterns`).
         transformer.enable_layerwise_casting(storage_dtype=FP8, compute_dtype=parts.dtype)
-    if plan.transformer_streamed:
+    if placement.transformer_streamed:
         _move(transformer, "cpu")
         transformer.enable_group_offload(
             onload_device=device,
@@ -152,19 +152,19 @@ def apply_placement(parts: PlacedParts, plan: Placement, device: str | torch.dev
             use_stream=device.type == "cuda",
             non_blocking=device.type == "cuda",
         )
-    elif plan.transformer_leaves_for_text:
+    elif placement.transformer_leaves_for_text:
         applied.transformer_home = HostHome(transformer, device)
         applied.transformer_home.onload()
     else:
         _move(transformer, device)
-    if plan.text_storage == "float8" and parts.language_model is not None:
+    if placement.text_storage == "float8" and parts.language_model is not None:
         from diffusers.hooks import apply_layerwise_casting
 
         apply_layerwise_casting(parts.language_model, FP8, parts.dtype, skip_modules_pattern=TEXT_FP8_SKIP)
     text_modules: list[torch.nn.Module] = [
         m for m in (parts.language_model, parts.connectors) if m is not None
     ]
-    if plan.text_on_device:
+    if placement.text_on_device:
         for module in text_modules:
             _move(module, device)
     else:
@@ -172,7 +172,7 @@ def apply_placement(parts: PlacedParts, plan: Placement, device: str | torch.dev
     for decoder in (parts.video_vae, parts.audio_vae, parts.vocoder, parts.upsampler):
         if decoder is not None:
             _move(decoder, device)
-    log.info("memory plan: %s", applied.describe())
+    log.info("placement: %s", applied.describe())
     return applied
 
 

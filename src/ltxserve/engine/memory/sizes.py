@@ -11,6 +11,7 @@ from math import prod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ltxserve.engine.geometry import LatentChannels, LatentScales
 from ltxserve.engine.memory.peaks import PartSizes
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def _part_sizes(key: str) -> PartSizes:
         upsampler = (
             LTX2LatentUpsamplerModel(**mc.upsampler_kwargs(upsampler_config)) if upsampler_config else None
         )
-    traced = traced_activations(video_vae, audio_vae, vocoder, upsampler)
+    scales, channels = mc.latent_scales(config), mc.latent_channels(config)
+    traced = traced_activations(video_vae, audio_vae, vocoder, upsampler, channels, scales)
     block = transformer.transformer_blocks[0]
     linears = [m for m in block.modules() if isinstance(m, torch.nn.Linear)]
     t = config["transformer"]
@@ -80,7 +82,12 @@ def _part_sizes(key: str) -> PartSizes:
         text_encoder=_count(text_encoder),
         video_width=t.get("num_attention_heads", 32) * t.get("attention_head_dim", 128),
         audio_width=t.get("audio_num_attention_heads", 32) * t.get("audio_attention_head_dim", 64),
-        video_channels=config["vae"].get("latent_channels", 128),
+        video_channels=channels.video,
+        audio_channels=channels.audio,
+        audio_mel_bins=channels.audio_mel_bins,
+        video_temporal_scale=scales.temporal,
+        video_spatial_scale=scales.spatial,
+        audio_latents_per_second=scales.audio_per_second,
         text_hidden=text["hidden_size"],
         text_layers=layers,
         text_intermediate=text["intermediate_size"],
@@ -93,7 +100,8 @@ def _part_sizes(key: str) -> PartSizes:
     )
 
 
-# Shapes the decoders are traced at: a 16-frame latent of 22×40 (the 16:9 aspect), two seconds of audio.
+# Shapes the decoders are traced at: a 16-frame latent of 22×40 (the 16:9 aspect), 50 audio latent frames
+# (two seconds for LTX-2.3).
 TRACE_VIDEO_LATENT = (16, 22, 40)
 TRACE_AUDIO_FRAMES = 50
 
@@ -103,26 +111,26 @@ def traced_activations(
     audio_vae: AutoencoderKLLTX2Audio,
     vocoder: LTX2VocoderWithBWE,
     upsampler: LTX2LatentUpsamplerModel | None,
+    channels: LatentChannels,
+    scales: LatentScales,
 ) -> dict[str, float]:
     """Activation elements per unit of each decoder, from a forward on meta tensors (engine.memory.probe)."""
     import torch
 
     from ltxserve.engine.memory.probe import traced_peak_bytes
 
-    channels = video_vae.config["latent_channels"]
     with torch.inference_mode():
-        latent = torch.empty(1, channels, *TRACE_VIDEO_LATENT, device="meta")
+        latent = torch.empty(1, channels.video, *TRACE_VIDEO_LATENT, device="meta")
         frames, peak = traced_peak_bytes(lambda: video_vae.decoder(latent))
         video = peak / 4 / (frames.shape[2] * frames.shape[3] * frames.shape[4])
         up = 0.0
         if upsampler is not None:
             _, peak = traced_peak_bytes(lambda: upsampler(latent))
             up = peak / 4 / (latent.shape[2] * latent.shape[3] * latent.shape[4])
-        audio_latent = torch.empty(
-            1, audio_vae.config["latent_channels"], TRACE_AUDIO_FRAMES, 16, device="meta"
-        )
+        audio_shape = (channels.audio, TRACE_AUDIO_FRAMES, channels.audio_mel_bins)
+        audio_latent = torch.empty(1, *audio_shape, device="meta")
         _, peak = traced_peak_bytes(lambda: vocoder(audio_vae.decode(audio_latent).sample))
-    seconds = TRACE_AUDIO_FRAMES / 25
+    seconds = TRACE_AUDIO_FRAMES / scales.audio_per_second
     return {"video": video, "upsample": up, "audio": peak / 4 / seconds}
 
 

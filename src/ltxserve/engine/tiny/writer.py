@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 Module = TypeVar("Module", bound="torch.nn.Module")
 
 CHECKPOINT_NAME = "ltx-2.3-tiny.safetensors"
-FP8_CHECKPOINT_NAME = "ltx-2.3-tiny-fp8.safetensors"
 UPSAMPLER_NAME = "ltx-2.3-spatial-upscaler-x2-tiny.safetensors"
 DISTILLED_LORA_NAME = "ltx-2.3-tiny-distilled-lora.safetensors"
 # The distilled variant: the dev weights with the distilled LoRA fused in at strength 1, as a dev

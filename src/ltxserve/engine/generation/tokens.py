@@ -1,4 +1,4 @@
-"""Latent geometry: shapes, token packing, positions and per-token state for both modalities."""
+"""Latent tokens: packing, positions (RoPE coordinates) and per-token state for both modalities."""
 
 from __future__ import annotations
 
@@ -7,50 +7,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ltxserve.engine.model import LatentScales
+from ltxserve.engine.geometry import AudioShape, VideoShape
 
 if TYPE_CHECKING:
     from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformer3DModel
-
-
-@dataclass(frozen=True)
-class VideoShape:
-    """Latent video grid (channels, frames, height, width) for a pixel size and frame count."""
-
-    channels: int
-    frames: int
-    height: int
-    width: int
-
-    @classmethod
-    def for_pixels(
-        cls, channels: int, num_frames: int, height: int, width: int, scales: LatentScales
-    ) -> VideoShape:
-        return cls(
-            channels=channels,
-            frames=(num_frames - 1) // scales.temporal + 1,
-            height=height // scales.spatial,
-            width=width // scales.spatial,
-        )
-
-    @property
-    def tokens(self) -> int:
-        return self.frames * self.height * self.width
-
-
-@dataclass(frozen=True)
-class AudioShape:
-    """Latent audio grid (channels, frames, mel bins)."""
-
-    channels: int
-    frames: int
-    mel_bins: int
-
-    @classmethod
-    def for_duration(cls, channels: int, mel_bins: int, seconds: float, scales: LatentScales) -> AudioShape:
-        return cls(
-            channels=channels, frames=max(1, round(seconds * scales.audio_per_second)), mel_bins=mel_bins
-        )
 
 
 def pack_video(latent: torch.Tensor) -> torch.Tensor:
@@ -98,11 +58,6 @@ class TokenState:
         """All tensors on the model's device (they are built on the CPU, where the seeded noise comes from)."""
         move = {name: getattr(self, name).to(device) for name in ("latent", "clean", "mask", "coords")}
         return replace(self, **move)
-
-    @property
-    def frozen(self) -> bool:
-        """True when no token is denoised (e.g. audio-to-video with audio_strength 1)."""
-        return bool((self.mask == 0).all())
 
     def output_tokens(self) -> torch.Tensor:
         return self.latent[:, : self.generated]
