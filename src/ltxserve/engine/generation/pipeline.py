@@ -118,7 +118,7 @@ class Engine:
                 progress("encode_prompt", 0, 1)
                 inputs = self._stage_inputs(request, geometry, adapters.text_signature())
                 progress("encode_prompt", 1, 1)
-            # 2. Denoise: stage 1 (at half size when two-stage)
+            # 2. Denoise: stage 1 (at half size when two-stage); entering it attaches the LoRAs
             adapters.enter_stage(0)
             if adapters.fallback_warning:
                 warnings.append(adapters.fallback_warning)
