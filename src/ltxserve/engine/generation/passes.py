@@ -10,7 +10,6 @@ a step has no host sync. Their device tensors are built once per (mask, device, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     # The processors diffusers' LTX-2 attention modules come with (the wrappers call them).
     LTXProcessor = LTX2AudioVideoAttnProcessor | LTX2PerturbedAttnProcessor
 
-# An attention processor: (attn, hidden_states, encoder_hidden_states, attention_mask, rotary...) -> output.
-Processor = Callable[..., torch.Tensor]
 Rotary = tuple[torch.Tensor, torch.Tensor] | None
 Mask = tuple[float, ...]
 
