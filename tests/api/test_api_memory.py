@@ -39,3 +39,15 @@ def test_without_gpu_workers_reporting_requests_are_accepted(make_harness: Any) 
     report(h, 24, device="cpu")  # a CPU worker's RAM is not a GPU budget
     response = h.client.post(f"/queue/{T2V}", json={"prompt": "a cowboy", "loras": [], "num_frames": 481})
     assert response.status_code == 200
+
+
+def test_a_plan_from_another_version_is_left_out_not_a_500(make_harness: Any) -> None:
+    h: Harness = make_harness(workers=0)
+    plan = MemoryPlan("cuda:0", "bfloat16", "minimal", 24 * GIB, 0, preset_sizes("ltx-2.3-22b")).to_json()
+    del plan["sizes"]["video_spatial_scale"]  # what an older worker publishes
+    plan["sizes"]["a_field_from_a_newer_version"] = 1
+    store = h.client.app.state.ltx.store  # type: ignore[attr-defined]
+    store.worker_state("old-worker", 1, "cuda:0", "ready", None, [T2V], memory_plan=plan)
+    response = h.client.post(f"/queue/{T2V}", json={"prompt": "a cowboy", "loras": [], "num_frames": 481})
+    assert response.status_code == 200
+    assert response.json()["status"] == "IN_QUEUE"

@@ -23,12 +23,13 @@ def memory_failure(
 ) -> JobFailure | None:
     """None when some live worker serving `endpoint` can fit the request under some profile."""
     plans = [
-        w["memory_plan"]
+        (sizes, w["memory_plan"])
         for w in workers
         if w.get("memory_plan")
         and w.get("state") in LIVE_STATES
         and (w.get("endpoints") is None or endpoint.endpoint_id in w["endpoints"])
         and str(w["memory_plan"].get("device", "")).startswith("cuda")
+        and (sizes := part_sizes(w["memory_plan"])) is not None
     ]
     if not plans:
         return None
@@ -37,14 +38,13 @@ def memory_failure(
     except PlanError:
         return None  # the worker refuses it with the endpoint's own error when it plans the real inputs
     smallest = None
-    for plan in plans:
-        sizes = PartSizes(**plan["sizes"])
+    for sizes, plan in plans:
         nbytes = 4 if plan.get("dtype") == "float32" else 2
         if choose_profile(sizes, shape, plan["budget_bytes"], nbytes) is not None:
             return None
         need = predict_peaks(sizes, shape, PROFILES[-1], nbytes).peak
         smallest = need if smallest is None else min(smallest, need)
-    largest = max(plan["budget_bytes"] for plan in plans)
+    largest = max(plan["budget_bytes"] for _, plan in plans)
     assert smallest is not None
     msg = (
         f"This request needs about {smallest / GIB:.1f} GiB of GPU memory even with the most frugal memory "
@@ -55,3 +55,12 @@ def memory_failure(
     failure = model_error("feature_not_supported", msg, ["body", "num_frames"], ctx=ctx)
     failure.body["detail"].append({**failure.body["detail"][0], "loc": ["body", "video_size"]})
     return failure
+
+
+def part_sizes(plan: dict[str, Any]) -> PartSizes | None:
+    """The plan's part sizes; None for a plan this version cannot read (a worker of another version during
+    an upgrade, or a stale row): that worker is left out of the check rather than failing every submit."""
+    try:
+        return PartSizes(**plan["sizes"])
+    except (KeyError, TypeError):
+        return None
