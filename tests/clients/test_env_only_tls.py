@@ -42,6 +42,7 @@ print(result)
 QUEUE_CALLS = """
 import json
 import os
+import time
 import fal_client
 
 app = "fal-ai/ltx-2.3-quality/text-to-audio"
@@ -51,7 +52,12 @@ status = fal_client.status(app, handle.request_id, with_logs=True)
 result = fal_client.result(app, handle.request_id)
 slow = fal_client.submit(app, arguments={"prompt": "slow", "num_inference_steps": 30})
 fal_client.cancel(app, slow.request_id)
+# A job already running ends at the worker's next cancellation check, not at once: poll for it.
+deadline = time.monotonic() + 60
 cancelled = fal_client.status(app, slow.request_id)
+while not isinstance(cancelled, fal_client.Completed) and time.monotonic() < deadline:
+    time.sleep(0.1)
+    cancelled = fal_client.status(app, slow.request_id)
 print(json.dumps({
     "run_url": ran["audio"]["url"], "status": type(status).__name__, "result_url": result["audio"]["url"],
     "cancelled": type(cancelled).__name__,
